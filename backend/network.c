@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* network.c - kinds from plugins, networks from definitions.
+ * Owns: the plugin path, validating kind tables, the keys every network
+ * has (mtu, listen), unknown-key checks, attach/detach bookkeeping and the
+ * endpoints of each network. Not here: any kind's behaviour.
+ *
+ * How it works: a kind is a shared object KIND.so exporting
+ * UN_KIND_SYMBOL; it is loaded once, on first use, and stays resident.
+ * un_network_create allocates the kind's state (struct un_network first),
+ * checks keys, calls create, then opens one endpoint per transport. */
+#define G_LOG_DOMAIN "usernet-network"
+
+#include "network.h"
+
+#include <gmodule.h>
+#include <string.h>
+
+#include "transport.h"
+#include "usernet/error.h"
+
+/* Keys the backend reads for every network, whatever its kind. */
+static const char *const backend_keys[] = { "mtu", "listen", NULL };
+
+static GHashTable *kinds; /* name -> const struct un_kind_ops * */
+
+static char **plugin_dirs(void)
+{
+	const char *env = g_getenv("USERNET_PLUGIN_PATH");
+	g_autofree char *path = NULL;
+
+	path = env && *env ? g_strdup_printf("%s:%s", env, UN_PLUGIN_DIR)
+			   : g_strdup(UN_PLUGIN_DIR);
+	return g_strsplit(path, ":", -1);
+}
+
+/* "nat, natnet" from the *.so files on the plugin path, newly allocated. */
+static char *kinds_available(void)
+{
+	g_auto(GStrv) dirs = plugin_dirs();
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+	for (char **d = dirs; *d; d++) {
+		g_autoptr(GDir) dir = g_dir_open(*d, 0, NULL);
+		const char *f;
+
+		while (dir && (f = g_dir_read_name(dir)))
+			if (g_str_has_suffix(f, ".so"))
+				g_ptr_array_add(names, g_strndup(f, strlen(f) - 3));
+	}
+	if (names->len == 0)
+		return g_strdup("none found; set USERNET_PLUGIN_PATH to the plugins directory");
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(", ", (char **)names->pdata);
+}
+
+gboolean un_kind_validate(const struct un_kind_ops *ops, const char *where,
+			  GError **error)
+{
+	const char *missing = !ops->create ? "create" :
+			      !ops->attach ? "attach" :
+			      !ops->input  ? "input" :
+			      !ops->destroy ? "destroy" : NULL;
+
+	if (ops->abi != UN_KIND_ABI) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "%s: plugin ABI %u, usernetd expects %u; rebuild the plugin",
+			    where, ops->abi, UN_KIND_ABI);
+		return FALSE;
+	}
+	if (!ops->name || !ops->keys || missing ||
+	    ops->state_size < sizeof(struct un_network)) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "%s: kind table is incomplete (%s); fix the plugin",
+			    where, missing ? missing : "name, keys or state_size");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const struct un_kind_ops *kind_load(const char *name, GError **error)
+{
+	g_auto(GStrv) dirs = plugin_dirs();
+
+	for (char **d = dirs; *d; d++) {
+		g_autofree char *file = g_strdup_printf("%s/%s.so", *d, name);
+		GModule *mod;
+		gpointer sym = NULL;
+
+		if (!g_file_test(file, G_FILE_TEST_EXISTS))
+			continue;
+		mod = g_module_open(file, G_MODULE_BIND_LOCAL);
+		if (!mod) {
+			g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+				    "kind '%s': cannot load %s: %s", name, file,
+				    g_module_error());
+			return NULL;
+		}
+		if (!g_module_symbol(mod, UN_KIND_SYMBOL, &sym) || !sym) {
+			g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+				    "kind '%s': %s has no %s; is it a usernet plugin?",
+				    name, file, UN_KIND_SYMBOL);
+			g_module_close(mod);
+			return NULL;
+		}
+		const struct un_kind_ops *ops = sym;
+		if (!un_kind_validate(ops, file, error) ||
+		    strcmp(ops->name, name) != 0) {
+			if (error && !*error)
+				g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+					    "%s: implements kind '%s', not '%s'",
+					    file, ops->name, name);
+			g_module_close(mod);
+			return NULL;
+		}
+		g_module_make_resident(mod);
+		return ops;
+	}
+	g_autofree char *avail = kinds_available();
+	g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+		    "unknown network kind '%s' (available: %s)", name, avail);
+	return NULL;
+}
+
+const struct un_kind_ops *un_kind_lookup(const char *name, GError **error)
+{
+	const struct un_kind_ops *ops;
+
+	if (!kinds)
+		kinds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ops = g_hash_table_lookup(kinds, name);
+	if (ops)
+		return ops;
+	ops = kind_load(name, error);
+	if (ops)
+		g_hash_table_insert(kinds, g_strdup(name), (gpointer)ops);
+	return ops;
+}
+
+static gboolean key_in(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (strcmp(key, *keys) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean keys_check(const struct un_kind_ops *kind,
+			   const struct un_config *c, GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(c->kf, c->group, NULL, NULL);
+
+	for (char **k = keys; k && *k; k++) {
+		if (key_in(*k, backend_keys) || key_in(*k, kind->keys))
+			continue;
+		g_autofree char *known = g_strjoinv(", ", (char **)kind->keys);
+		un_config_error(c, error, *k,
+				"unknown key for a %s network (known: mtu, listen%s%s)",
+				kind->name, *known ? ", " : "", known);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean backend_keys_read(struct un_network *n,
+				  const struct un_config *c, GError **error)
+{
+	if (!un_config_uint(c, "mtu", 68, UN_MTU_MAX, UN_MTU_DEFAULT, &n->mtu,
+			    error))
+		return FALSE;
+	n->listen = un_config_string(c, "listen");
+	if (n->listen && !*n->listen) {
+		un_config_error(c, error, "listen",
+				"empty; give ADDR:PORT, for example 127.0.0.1:5555");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean network_open_endpoints(struct un_network *n, const char *dir,
+				       const char *origin, GError **error)
+{
+	for (const struct un_transport_ops *const *t = un_transports; *t; t++) {
+		g_autoptr(GError) local = NULL;
+		struct un_endpoint *e = (*t)->open(n, dir, &local);
+
+		if (local) {
+			g_set_error(error, UN_ERROR, local->code, "%s: %s endpoint: %s",
+				    origin, (*t)->name, local->message);
+			return FALSE;
+		}
+		if (e)
+			g_ptr_array_add(n->endpoints, e);
+	}
+	return TRUE;
+}
+
+struct un_network *un_network_create(const struct un_netdef *def,
+				     const char *dir, GError **error)
+{
+	const struct un_kind_ops *kind;
+	struct un_config c = un_netdef_config(def);
+	struct un_network *n;
+	g_autoptr(GError) local = NULL;
+
+	kind = un_kind_lookup(def->kind, &local);
+	if (!kind) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG, "%s: %s",
+			    def->origin, local->message);
+		return NULL;
+	}
+	if (!keys_check(kind, &c, error))
+		return NULL;
+	n = g_malloc0(kind->state_size);
+	n->kind = kind;
+	n->name = g_strdup(def->name);
+	n->ports = g_ptr_array_new();
+	n->endpoints = g_ptr_array_new();
+	if (!backend_keys_read(n, &c, error) || !kind->create(n, &c, error) ||
+	    !network_open_endpoints(n, dir, def->origin, error)) {
+		un_network_destroy(n);
+		return NULL;
+	}
+	return n;
+}
+
+void un_network_destroy(struct un_network *n)
+{
+	if (!n)
+		return;
+	/* Endpoints detach their ports; the kind then sees no NIC left. */
+	for (guint i = n->endpoints->len; i > 0; i--) {
+		struct un_endpoint *e = g_ptr_array_index(n->endpoints, i - 1);
+
+		e->ops->close(e);
+	}
+	g_ptr_array_free(n->endpoints, TRUE);
+	n->kind->destroy(n);
+	g_ptr_array_free(n->ports, TRUE);
+	g_free(n->listen);
+	g_free(n->name);
+	g_free(n);
+}
+
+void un_network_print_ready(const struct un_network *n, FILE *out)
+{
+	fprintf(out, "usernetd: %s (%s) ready\n", n->name, n->kind->name);
+	for (guint i = 0; i < n->endpoints->len; i++) {
+		const struct un_endpoint *e = g_ptr_array_index(n->endpoints, i);
+		g_autofree char *opt = e->ops->qemu_option(e);
+
+		fprintf(out, "  %-7s %s\n", e->ops->name, opt);
+	}
+	fflush(out);
+}
+
+gboolean un_network_attach(struct un_network *n, struct un_port *p,
+			   const char *transport, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	p->name = g_strdup_printf("%s/%s-%u", n->name, transport,
+				  ++n->next_port_id);
+	p->network = n;
+	if (!n->kind->attach(n, p, &local)) {
+		g_set_error(error, UN_ERROR, local ? local->code : UN_ERROR_REFUSED,
+			    "network '%s': NIC %s (%s) refused: %s", n->name,
+			    p->name, p->peer, local ? local->message : "by its kind");
+		p->network = NULL;
+		return FALSE;
+	}
+	p->since_us = g_get_real_time();
+	g_ptr_array_add(n->ports, p);
+	g_info("network '%s': NIC %s attached (%s)", n->name, p->name, p->peer);
+	return TRUE;
+}
+
+void un_network_detach(struct un_port *p)
+{
+	struct un_network *n = p->network;
+
+	if (!n)
+		return;
+	if (n->kind->detach)
+		n->kind->detach(n, p);
+	g_ptr_array_remove(n->ports, p);
+	p->network = NULL;
+	g_info("network '%s': NIC %s detached (%s)", n->name, p->name, p->peer);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* network.h - the API a network kind (plugin) implements.
+ * Owns: struct un_kind_ops, the network instance, attach and detach.
+ * Not here: endpoints and sockets (backend/transport_*.c), engines
+ * (usernet/router.h), loading plugins (backend/network.c). */
+#ifndef USERNET_NETWORK_H
+#define USERNET_NETWORK_H
+
+#include <glib.h>
+
+#include "usernet/config.h"
+#include "usernet/frame.h"
+#include "usernet/port.h"
+
+#define UN_KIND_ABI 1u
+/* Each plugin exports one `const struct un_kind_ops un_kind_entry`. */
+#define UN_KIND_SYMBOL "un_kind_entry"
+
+struct un_network;
+
+struct un_kind_ops {
+	uint32_t abi;        /* UN_KIND_ABI, checked at load */
+	const char *name;    /* "nat", "natnet", ... */
+	const char *summary; /* one line for --help */
+	size_t state_size;   /* sizeof your struct; struct un_network first in it */
+	const char *const *keys; /* NULL-terminated keys it accepts, besides
+				  * the backend's own (mtu, listen) */
+	/* Read the keys, build engines. On failure destroy is still called;
+	 * destroy must cope with state that create never filled (all zero). */
+	gboolean (*create)(struct un_network *n, const struct un_config *c,
+			   GError **error);
+	/* A new NIC; FALSE (with @error) refuses it. */
+	gboolean (*attach)(struct un_network *n, struct un_port *p, GError **error);
+	/* One frame from @from, already size-checked. */
+	void (*input)(struct un_network *n, struct un_port *from,
+		      const struct un_frame *f);
+	void (*detach)(struct un_network *n, struct un_port *p); /* may be NULL */
+	void (*destroy)(struct un_network *n);
+};
+
+/* A network instance; a kind's state struct embeds it as its first member
+ * and reaches its own with container_of. */
+struct un_network {
+	const struct un_kind_ops *kind;
+	char *name;          /* owned */
+	guint mtu;           /* key "mtu", UN_MTU_DEFAULT when absent */
+	char *listen;        /* key "listen" (ADDR:PORT) or NULL, owned */
+	GPtrArray *ports;    /* attached ports, borrowed from their transports */
+	guint next_port_id;  /* names ports NET/TRANSPORT-N */
+	GPtrArray *endpoints; /* the backend's: struct un_endpoint * */
+};
+
+/* From a transport: join @p to @n (the kind may refuse). On success the
+ * port is named and counted in n->ports until un_network_detach. */
+gboolean un_network_attach(struct un_network *n, struct un_port *p,
+			   const char *transport, GError **error);
+/* From a transport, once, before it frees an attached port. */
+void un_network_detach(struct un_port *p);
+
+#endif

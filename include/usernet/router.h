@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* router.h - the NAT router engine (libslirp) that kinds build on.
+ * Owns: the router's options under QEMU -netdev user names, host and guest
+ * forwards, and a router's life (frames in, frames out).
+ * Not here: libslirp itself, which only backend/slirp_glue.c includes. */
+#ifndef USERNET_ROUTER_H
+#define USERNET_ROUTER_H
+
+#include <glib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "usernet/config.h"
+#include "usernet/frame.h"
+#include "usernet/port.h"
+
+/* The keys un_router_config_parse reads, for a kind's key list. */
+#define UN_ROUTER_KEYS                                                        \
+	"net", "host", "dhcpstart", "dns", "hostfwd", "guestfwd", "restrict", \
+		"ipv4", "ipv6", "ipv6-net", "ipv6-prefix", "ipv6-prefixlen",  \
+		"ipv6-host", "ipv6-dns", "hostname", "domainname",            \
+		"dnssearch", "tftp", "tftp-server-name", "bootfile"
+
+/* One host-to-guest forward. */
+struct un_hostfwd {
+	char *rule;                   /* as written, owned */
+	gboolean udp;
+	struct sockaddr_storage host; /* AF_INET, AF_INET6 or AF_UNIX */
+	socklen_t host_len;
+	struct sockaddr_in guest;     /* address 0.0.0.0: the DHCP start */
+};
+
+/* QEMU's syntax: [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT,
+ * HOSTADDR may be [IPv6]; unix:PATH-[GUESTADDR]:GUESTPORT. An empty host
+ * address means 127.0.0.1 (QEMU: every interface). Fills @out (free with
+ * un_hostfwd_clear). */
+gboolean un_hostfwd_parse(const char *rule, struct un_hostfwd *out,
+			  GError **error);
+void un_hostfwd_clear(struct un_hostfwd *fwd);
+
+enum un_guestfwd_target { UN_GUESTFWD_CMD, UN_GUESTFWD_UNIX, UN_GUESTFWD_TCP };
+
+/* One guest-to-host forward: tcp:IP:PORT-cmd:CMD|unix:PATH|tcp:HOST:PORT. */
+struct un_guestfwd {
+	char *rule;                 /* owned */
+	struct in_addr addr;        /* guest-visible server address */
+	guint16 port;
+	enum un_guestfwd_target target;
+	char *arg;                  /* command, path or HOST:PORT, owned */
+};
+
+gboolean un_guestfwd_parse(const char *rule, struct un_guestfwd *out,
+			   GError **error);
+void un_guestfwd_clear(struct un_guestfwd *fwd);
+
+struct un_router_config {
+	gboolean ipv4, ipv6, restricted;
+	struct in_addr net, mask, host, dns, dhcp_start;
+	struct in6_addr prefix6, host6, dns6;
+	guint prefix6_len;
+	char *hostname, *domainname, *tftp, *tftp_server_name, *bootfile;
+	char **dnssearch;        /* NULL when none */
+	guint mtu;               /* the network's MTU (if_mtu and if_mru) */
+	GArray *hostfwds;        /* struct un_hostfwd */
+	GArray *guestfwds;       /* struct un_guestfwd */
+	gboolean disable_dhcp;   /* set by switched kinds: the backend serves DHCP */
+	gboolean loopback_only;  /* hostonly: outbound sockets bound to loopback */
+};
+
+/* Read UN_ROUTER_KEYS from @c with QEMU's defaults and checks
+ * (10.0.2.0/24, host .2, DNS .3, DHCP from .15, fec0::/64). */
+gboolean un_router_config_parse(struct un_router_config *rc,
+				const struct un_config *c, guint mtu,
+				GError **error);
+void un_router_config_clear(struct un_router_config *rc);
+
+struct un_router;
+
+/* Where the router's frames go (to the guest side). */
+typedef void (*un_router_output_fn)(void *opaque, const struct un_frame *f);
+
+/* A libslirp instance on the default GLib main context; binds every
+ * forward in @rc (a port in use is an error naming the rule). Free with
+ * un_router_free. @name is used in log lines. */
+struct un_router *un_router_new(const struct un_router_config *rc,
+				const char *name, un_router_output_fn output,
+				void *opaque, GError **error);
+/* A frame from the guest side. Checks its headers and reassembles IP
+ * fragments before libslirp sees it; what is dropped is counted on @from. */
+void un_router_input(struct un_router *r, struct un_port *from,
+		     const struct un_frame *f);
+gboolean un_router_add_hostfwd(struct un_router *r, const struct un_hostfwd *fwd,
+			       GError **error);
+gboolean un_router_remove_hostfwd(struct un_router *r,
+				  const struct un_hostfwd *fwd, GError **error);
+void un_router_free(struct un_router *r);
+
+#endif

@@ -74,6 +74,7 @@ static void nat_detach(struct un_network *n, struct un_port *p)
 {
 	struct nat_network *s = nat_of(n);
 
+	un_router_forget_port(s->router, p);
 	if (s->nic == p)
 		s->nic = NULL;
 }

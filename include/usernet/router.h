@@ -21,9 +21,13 @@
 		"ipv6-host", "ipv6-dns", "hostname", "domainname",            \
 		"dnssearch", "tftp", "tftp-server-name", "bootfile"
 
+/* The key un_router_config_parse_portfwd reads, for the shared kinds. */
+#define UN_PORTFWD_KEYS "portfwd"
+
 /* One host-to-guest forward. */
 struct un_hostfwd {
 	char *rule;                   /* as written, owned */
+	char *name;                   /* portfwd's NAME, owned; NULL for hostfwd */
 	gboolean udp;
 	struct sockaddr_storage host; /* AF_INET, AF_INET6 or AF_UNIX */
 	socklen_t host_len;
@@ -37,6 +41,14 @@ struct un_hostfwd {
 gboolean un_hostfwd_parse(const char *rule, struct un_hostfwd *out,
 			  GError **error);
 void un_hostfwd_clear(struct un_hostfwd *fwd);
+
+/* VirtualBox's syntax: NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT
+ * with literal brackets; PROTO tcp or udp; [] host means 127.0.0.1, an
+ * IPv6 host goes inside the brackets ([::1]); the guest IPv4 address is
+ * required (these rules are for shared networks). Fills @out (free with
+ * un_hostfwd_clear). */
+gboolean un_portfwd_parse(const char *rule, struct un_hostfwd *out,
+			  GError **error);
 
 enum un_guestfwd_target { UN_GUESTFWD_CMD, UN_GUESTFWD_UNIX, UN_GUESTFWD_TCP };
 
@@ -73,6 +85,11 @@ gboolean un_router_config_parse(struct un_router_config *rc,
 				const struct un_config *c, guint mtu,
 				GError **error);
 void un_router_config_clear(struct un_router_config *rc);
+/* Append the portfwd rules of @c to rc->hostfwds (after
+ * un_router_config_parse); a NAME used twice is an error. */
+gboolean un_router_config_parse_portfwd(struct un_router_config *rc,
+					const struct un_config *c,
+					GError **error);
 
 struct un_router;
 
@@ -89,6 +106,9 @@ struct un_router *un_router_new(const struct un_router_config *rc,
  * fragments before libslirp sees it; what is dropped is counted on @from. */
 void un_router_input(struct un_router *r, struct un_port *from,
 		     const struct un_frame *f);
+/* @p leaves the router's network: drop the IP fragments held for it,
+ * uncounted. A kind calls it from detach, before the port is freed. */
+void un_router_forget_port(struct un_router *r, struct un_port *p);
 gboolean un_router_add_hostfwd(struct un_router *r, const struct un_hostfwd *fwd,
 			       GError **error);
 gboolean un_router_remove_hostfwd(struct un_router *r,

@@ -154,7 +154,7 @@ static gboolean keys_check(const struct un_kind_ops *kind,
 			continue;
 		g_autofree char *known = g_strjoinv(", ", (char **)kind->keys);
 		un_config_error(c, error, *k,
-				"unknown key for a %s network (known: mtu, listen%s%s)",
+				"unknown key for kind %s (known: mtu, listen%s%s)",
 				kind->name, *known ? ", " : "", known);
 		return FALSE;
 	}
@@ -266,6 +266,7 @@ gboolean un_network_attach(struct un_network *n, struct un_port *p,
 			    "network '%s': NIC %s (%s) refused: %s", n->name,
 			    p->name, p->peer, local ? local->message : "by its kind");
 		p->network = NULL;
+		g_clear_pointer(&p->name, g_free);
 		return FALSE;
 	}
 	p->since_us = g_get_real_time();

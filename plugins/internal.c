@@ -1,26 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* internal.c - the "internal" kind: a switch between NICs and nothing
  * else (VirtualBox "Internal network"): no router, no host, no outside.
- * Owns: reading its keys and wiring every NIC to one switch.
- * Not here: forwarding, the MAC table and its limits (backend/switch.c).
+ * Owns: the internal rules: no router keys at all, DHCP only when asked
+ * for with a range. Not here: the wiring (backend/lan.c), forwarding and
+ * the MAC table (backend/switch.c), leases (backend/dhcp.c).
  *
- * How it works: the switch is built at create and lives as long as the
- * network; attach adds a NIC, detach removes it (and its MACs). Any number
- * of NICs may join; with exactly two the switch is a plain wire. Guests
- * need static addresses: DHCP here needs a dhcp-range and the DHCP server
- * for switched networks, which this build does not have, so dhcp=on is
- * refused at start. */
+ * How it works: every NIC joins one switch; with exactly two the switch is
+ * a plain wire. With dhcp=on (and dhcpstart= or dhcp-range=) the backend's
+ * DHCP server answers on the subnet given by net= (default 10.0.2.0/24)
+ * from the subnet's .2 address, answering ARP for it itself; it hands out
+ * no router and no DNS, since there are none. */
 #define G_LOG_DOMAIN "usernet-internal"
 
 #include <gmodule.h>
 
-#include "usernet/error.h"
+#include "usernet/lan.h"
 #include "usernet/network.h"
 #include "usernet/switch.h"
 
 struct internal_network {
 	struct un_network net; /* first: the backend allocates state_size */
-	struct un_switch *sw;
+	struct un_router_config rc; /* only net= is read, for DHCP */
+	struct un_lan *lan;
 };
 
 static struct internal_network *internal_of(struct un_network *n)
@@ -28,19 +29,32 @@ static struct internal_network *internal_of(struct un_network *n)
 	return container_of(n, struct internal_network, net);
 }
 
-static gboolean internal_dhcp_check(const struct un_config *c, GError **error)
+/* DHCP facts when dhcp=on: FALSE with @error when it is on without a range. */
+static gboolean internal_dhcp(struct internal_network *s,
+			      const struct un_config *c, gboolean *on,
+			      struct un_dhcp_net *facts, GError **error)
 {
-	gboolean dhcp;
-
-	if (!un_config_bool(c, "dhcp", FALSE, &dhcp, error))
+	if (!un_config_bool(c, "dhcp", FALSE, on, error))
 		return FALSE;
-	if (dhcp) {
+	if (!*on) {
+		if (!un_config_has(c, "dhcp-range") && !un_config_has(c, "dhcpstart") &&
+		    !un_config_has(c, "dhcp-host") && !un_config_has(c, "net"))
+			return TRUE;
 		un_config_error(c, error, "dhcp",
-				"on needs dhcp-range=FIRST-LAST, and DHCP on "
-				"internal networks is not available yet; give "
-				"the guests static addresses and leave dhcp off");
+				"is off, so net= and the dhcp keys do nothing; add dhcp=on or drop them");
 		return FALSE;
 	}
+	if (!un_config_has(c, "dhcp-range") && !un_config_has(c, "dhcpstart")) {
+		un_config_error(c, error, "dhcp",
+				"on needs a range: add dhcp-range=FIRST-LAST (or dhcpstart=FIRST)");
+		return FALSE;
+	}
+	if (!un_router_config_parse(&s->rc, c, s->net.mtu, error))
+		return FALSE;
+	*facts = un_lan_dhcp_facts(&s->rc, s->net.mtu);
+	facts->router.s_addr = 0;
+	facts->dns.s_addr = 0;
+	facts->answer_arp = TRUE;
 	return TRUE;
 }
 
@@ -48,39 +62,46 @@ static gboolean internal_create(struct un_network *n, const struct un_config *c,
 				GError **error)
 {
 	struct internal_network *s = internal_of(n);
-	struct un_switch_config sc;
+	struct un_dhcp_net facts;
+	struct un_lan_config lc = { 0 };
+	gboolean dhcp;
 
-	if (!internal_dhcp_check(c, error) ||
-	    !un_switch_config_parse(&sc, c, error))
+	if (!internal_dhcp(s, c, &dhcp, &facts, error))
 		return FALSE;
-	s->sw = un_switch_new(&sc, n->name);
-	return TRUE;
+	if (dhcp)
+		lc.dhcp = &facts;
+	s->lan = un_lan_new(n, c, &lc, error);
+	return s->lan != NULL;
 }
 
 static gboolean internal_attach(struct un_network *n, struct un_port *p,
 				GError **error)
 {
-	un_switch_add_port(internal_of(n)->sw, p);
+	un_lan_attach(internal_of(n)->lan, p);
 	return TRUE;
 }
 
 static void internal_input(struct un_network *n, struct un_port *from,
 			   const struct un_frame *f)
 {
-	un_switch_input(internal_of(n)->sw, from, f);
+	un_lan_input(internal_of(n)->lan, from, f);
 }
 
 static void internal_detach(struct un_network *n, struct un_port *p)
 {
-	un_switch_remove_port(internal_of(n)->sw, p);
+	un_lan_detach(internal_of(n)->lan, p);
 }
 
 static void internal_destroy(struct un_network *n)
 {
-	g_clear_pointer(&internal_of(n)->sw, un_switch_free);
+	struct internal_network *s = internal_of(n);
+
+	g_clear_pointer(&s->lan, un_lan_free);
+	un_router_config_clear(&s->rc);
 }
 
-static const char *const internal_keys[] = { UN_SWITCH_KEYS, "dhcp", NULL };
+static const char *const internal_keys[] = { UN_SWITCH_KEYS, "dhcp", "net",
+					     UN_DHCP_KEYS, NULL };
 
 G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.abi = UN_KIND_ABI,

@@ -123,7 +123,7 @@ expect_exit() {
 
 out=$("$USERNETD" -d "$run/refused" -n internal:x,dhcp=on 2>&1)
 case $out in
-*"--net 'internal:x,dhcp=on': dhcp: on needs dhcp-range"*) e2e_ok refuse-dhcp ;;
+*"--net 'internal:x,dhcp=on': dhcp: on needs a range: add dhcp-range=FIRST-LAST"*) e2e_ok refuse-dhcp ;;
 *) e2e_not_ok refuse-dhcp "usernetd said: $out" ;;
 esac
 out=$("$USERNETD" -d "$run/refused" -n internal:x,hostfwd=tcp::2222-:22 2>&1)

@@ -64,7 +64,16 @@ done
 for t in "$top"/tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	case $(basename "$t") in lib*.sh) continue ;; esac
-	run_one "e2e/$(basename "$t" .sh)" 900 sh "$t"
+	# A script with a line "# run-with: BACKEND=a BACKEND=b" runs once per
+	# setting (the nat suite: QEMU's -netdev user and each transport).
+	settings=$(sed -n 's/^# run-with: //p' "$t")
+	if [ -z "$settings" ]; then
+		run_one "e2e/$(basename "$t" .sh)" 900 bash "$t"
+		continue
+	fi
+	for setting in $settings; do
+		run_one "e2e/$(basename "$t" .sh)[${setting#*=}]" 900 env "$setting" bash "$t"
+	done
 done
 
 [ -n "$failures" ] && echo "failed:$failures"

@@ -41,4 +41,18 @@ extern const struct un_transport_ops un_transport_tcp;
 /* Every transport, NULL-terminated, in the order endpoints are made. */
 extern const struct un_transport_ops *const un_transports[];
 
+/* Stream peers (QEMU stream framing) behind a listening socket: the stream
+ * transport's, shared with the tcp transport (transport_stream.c).
+ * Listens on @listen_fd (taken, closed on failure); @address is the
+ * endpoint's address, @path (may be NULL) is unlinked on close. Ports get
+ * @port_ops, whose send must be un_stream_port_send. Returns NULL with
+ * @error on failure. */
+struct un_endpoint *un_stream_endpoint_new(const struct un_transport_ops *ops,
+					   const struct un_port_ops *port_ops,
+					   struct un_network *n, int listen_fd,
+					   const char *address, const char *path,
+					   GError **error);
+void un_stream_endpoint_close(struct un_endpoint *e);
+void un_stream_port_send(struct un_port *p, const struct un_frame *f);
+
 #endif

@@ -307,9 +307,14 @@ static gboolean dgram_sweep(gpointer opaque)
 		if (c->last_rx_us < idle_since)
 			dgram_client_close(c, "no frame for "
 					   G_STRINGIFY(DGRAM_IDLE_SECONDS) " s");
-		else if (c->attached && !dgram_client_alive(c))
+		/* Refused clients too: vanished senders must not fill the
+		 * table (DGRAM_MAX_CLIENTS) and lock out new ones for
+		 * DGRAM_IDLE_SECONDS. */
+		else if (!dgram_client_alive(c))
 			dgram_client_close(c, "its socket is gone");
 	}
+	if (g_hash_table_size(de->clients) < DGRAM_MAX_CLIENTS)
+		de->warned_full = FALSE;
 	return G_SOURCE_CONTINUE;
 }
 

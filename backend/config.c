@@ -178,6 +178,28 @@ struct un_netdef *un_spec_parse(const char *spec, GError **error)
 	return def;
 }
 
+/* GKeyFile keeps only the last of a repeated key: refuse repeats. */
+static gboolean keyfile_check_repeats(GKeyFile *kf, const char *group,
+				      const char *origin, GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+
+	for (guint i = 0; keys && keys[i]; i++) {
+		for (guint j = 0; j < i; j++) {
+			if (strcmp(keys[i], keys[j]) != 0)
+				continue;
+			g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+				    "%s: %s: given twice; %s",
+				    origin, keys[i],
+				    un_config_key_is_list(keys[i])
+					    ? "write every value on one line, separated by ';'"
+					    : "give it once");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 gboolean un_config_file_load(const char *path, GPtrArray *defs, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -198,8 +220,11 @@ gboolean un_config_file_load(const char *path, GPtrArray *defs, GError **error)
 	}
 	for (char **g = groups; *g; g++) {
 		g_autofree char *origin = g_strdup_printf("%s:[%s]", path, *g);
-		struct un_netdef *def = netdef_new(*g, origin, kf, error);
+		struct un_netdef *def;
 
+		if (!keyfile_check_repeats(kf, *g, origin, error))
+			return FALSE;
+		def = netdef_new(*g, origin, kf, error);
 		if (!def)
 			return FALSE;
 		g_ptr_array_add(defs, def);

@@ -15,6 +15,7 @@
 #include <gmodule.h>
 #include <string.h>
 
+#include "capture.h"
 #include "transport.h"
 #include "usernet/error.h"
 
@@ -144,6 +145,18 @@ static gboolean key_in(const char *key, const char *const *keys)
 	return FALSE;
 }
 
+/* "a, b, c" from @keys, each once, newly allocated. */
+static char *keys_join_unique(const char *const *keys)
+{
+	g_autoptr(GPtrArray) seen = g_ptr_array_new();
+
+	for (; *keys; keys++)
+		if (!g_ptr_array_find_with_equal_func(seen, *keys, g_str_equal, NULL))
+			g_ptr_array_add(seen, (gpointer)*keys);
+	g_ptr_array_add(seen, NULL);
+	return g_strjoinv(", ", (char **)seen->pdata);
+}
+
 static gboolean keys_check(const struct un_kind_ops *kind,
 			   const struct un_config *c, GError **error)
 {
@@ -152,7 +165,7 @@ static gboolean keys_check(const struct un_kind_ops *kind,
 	for (char **k = keys; k && *k; k++) {
 		if (key_in(*k, backend_keys) || key_in(*k, kind->keys))
 			continue;
-		g_autofree char *known = g_strjoinv(", ", (char **)kind->keys);
+		g_autofree char *known = keys_join_unique(kind->keys);
 		un_config_error(c, error, *k,
 				"unknown key for kind %s (known: mtu, listen%s%s)",
 				kind->name, *known ? ", " : "", known);
@@ -194,6 +207,22 @@ static gboolean network_open_endpoints(struct un_network *n, const char *dir,
 	return TRUE;
 }
 
+/* The kind's create; its errors name the definition they came from. */
+static gboolean network_kind_create(struct un_network *n,
+				    const struct un_config *c, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (n->kind->create(n, c, &local))
+		return TRUE;
+	if (g_str_has_prefix(local->message, c->origin))
+		g_propagate_error(error, g_steal_pointer(&local));
+	else
+		g_set_error(error, UN_ERROR, local->code, "%s: %s", c->origin,
+			    local->message);
+	return FALSE;
+}
+
 struct un_network *un_network_create(const struct un_netdef *def,
 				     const char *dir, GError **error)
 {
@@ -215,7 +244,8 @@ struct un_network *un_network_create(const struct un_netdef *def,
 	n->name = g_strdup(def->name);
 	n->ports = g_ptr_array_new();
 	n->endpoints = g_ptr_array_new();
-	if (!backend_keys_read(n, &c, error) || !kind->create(n, &c, error) ||
+	if (!backend_keys_read(n, &c, error) ||
+	    !network_kind_create(n, &c, error) ||
 	    !network_open_endpoints(n, dir, def->origin, error)) {
 		un_network_destroy(n);
 		return NULL;
@@ -234,6 +264,7 @@ void un_network_destroy(struct un_network *n)
 		e->ops->close(e);
 	}
 	g_ptr_array_free(n->endpoints, TRUE);
+	un_captures_close(&n->captures);
 	n->kind->destroy(n);
 	g_ptr_array_free(n->ports, TRUE);
 	g_free(n->listen);
@@ -283,6 +314,7 @@ void un_network_detach(struct un_port *p)
 		return;
 	if (n->kind->detach)
 		n->kind->detach(n, p);
+	un_captures_close(&p->captures);
 	g_ptr_array_remove(n->ports, p);
 	p->network = NULL;
 	g_info("network '%s': NIC %s detached (%s)", n->name, p->name, p->peer);

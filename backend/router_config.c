@@ -533,8 +533,7 @@ static guint mask_len(struct in_addr mask)
 	return (guint)__builtin_popcount(ntohl(mask.s_addr));
 }
 
-/* "10.0.2.0/24", for messages. */
-static char *rc_net_str(const struct un_router_config *rc)
+char *un_router_config_subnet(const struct un_router_config *rc)
 {
 	char b[INET_ADDRSTRLEN];
 
@@ -668,7 +667,7 @@ static gboolean rc_clash(const struct un_router_config *rc,
 			 const struct un_config *c, const char *key,
 			 const char *other, struct in_addr a, GError **error)
 {
-	g_autofree char *net = rc_net_str(rc);
+	g_autofree char *net = un_router_config_subnet(rc);
 	char b[INET_ADDRSTRLEN];
 
 	if (!un_config_has(c, key) && !un_config_has(c, other)) {
@@ -685,7 +684,7 @@ static gboolean rc_outside(const struct un_router_config *rc,
 			   const struct un_config *c, const char *key,
 			   struct in_addr a, const char *why, GError **error)
 {
-	g_autofree char *net = rc_net_str(rc);
+	g_autofree char *net = un_router_config_subnet(rc);
 	char b[INET_ADDRSTRLEN];
 
 	un_config_error(c, error, key, "%s is outside %s%s; pick an address inside net",

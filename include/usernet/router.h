@@ -7,6 +7,7 @@
 #define USERNET_ROUTER_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -85,6 +86,8 @@ gboolean un_router_config_parse(struct un_router_config *rc,
 				const struct un_config *c, guint mtu,
 				GError **error);
 void un_router_config_clear(struct un_router_config *rc);
+/* "10.0.2.0/24": @rc's subnet, newly allocated (g_free). */
+char *un_router_config_subnet(const struct un_router_config *rc);
 /* Append the portfwd rules of @c to rc->hostfwds (after
  * un_router_config_parse); a NAME used twice is an error. */
 gboolean un_router_config_parse_portfwd(struct un_router_config *rc,
@@ -109,10 +112,45 @@ void un_router_input(struct un_router *r, struct un_port *from,
 /* @p leaves the router's network: drop the IP fragments held for it,
  * uncounted. A kind calls it from detach, before the port is freed. */
 void un_router_forget_port(struct un_router *r, struct un_port *p);
+/* Bind @fwd (copied into the router's table). A host address and port
+ * in use, or a NAME the table already has, is UN_ERROR_BUSY. */
 gboolean un_router_add_hostfwd(struct un_router *r, const struct un_hostfwd *fwd,
 			       GError **error);
+/* Unbind the forward listening where @fwd does (protocol, host address
+ * and port; the guest side is not compared); UN_ERROR_NOT_FOUND when the
+ * table has none. */
 gboolean un_router_remove_hostfwd(struct un_router *r,
 				  const struct un_hostfwd *fwd, GError **error);
+/* The forwards bound now, from start-up and run time, in the order they
+ * were added: struct un_hostfwd, borrowed, valid until the next change. */
+const GArray *un_router_hostfwds(struct un_router *r);
+/* The bound forward called @name (portfwd's NAME), borrowed, or NULL. */
+const struct un_hostfwd *un_router_hostfwd_named(struct un_router *r,
+						 const char *name);
+
+/* ---- run-time control (router_control.c) ---- */
+
+/* A forward in QEMU's syntax, as nat takes it, bound at once. */
+gboolean un_router_fwd_add(struct un_router *r, const char *rule,
+			   GError **error);
+/* A forward on a shared network (natnet, hostonly): QEMU's syntax with a
+ * guest address, or VirtualBox's NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT;
+ * @rc (the network's) gives the example address in messages. */
+gboolean un_router_fwd_add_shared(struct un_router *r,
+				  const struct un_router_config *rc,
+				  const char *rule, GError **error);
+/* Remove by NAME (a portfwd's) or by a rule in either syntax, matched by
+ * protocol, host address and port. UN_ERROR_NOT_FOUND when nothing
+ * matches, UN_ERROR_CONFIG when it is neither a name nor a rule. */
+gboolean un_router_fwd_remove(struct un_router *r, const char *rule_or_name,
+			      GError **error);
+/* One array element per bound forward: {"rule", "name" (portfwd only),
+ * "proto", "host", "guest"}; @b is inside an array. */
+void un_router_fwd_list(struct un_router *r, JsonBuilder *b);
+/* Members for `show`: "subnet", "gateway", "dns" (when set), "dhcpstart",
+ * "options": {...}, "forwards": [...]; @b is inside an object. */
+void un_router_describe(struct un_router *r, const struct un_router_config *rc,
+			JsonBuilder *b);
 void un_router_free(struct un_router *r);
 
 #endif

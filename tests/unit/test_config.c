@@ -178,6 +178,8 @@ static const struct bad_file bad_files[] = {
 	{ "# only a comment\n", ": no networks; add a group such as [nat:default]" },
 	{ "[default]\n", ":[default]: 'default' is not KIND:NAME (for example nat:default)" },
 	{ "[nat:a b]\n", ":[nat:a b]: network name 'a b' is not valid: use 1-64 letters, digits, '_', '-' or '.', not starting with '.'" },
+	{ "[nat:x]\nhostfwd=tcp::1-:1\nhostfwd=tcp::2-:2\n", ":[nat:x]: hostfwd: given twice; write every value on one line, separated by ';'" },
+	{ "[nat:x]\nnet=10.1.0.0/16\nnet=10.2.0.0/16\n", ":[nat:x]: net: given twice; give it once" },
 	{ "net=10.0.0.0/8\n", NULL }, /* a key outside any group: GLib's message */
 	{ "[nat:x\n", NULL },
 };

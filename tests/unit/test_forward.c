@@ -4,7 +4,9 @@
  * slirp_guestfwd (ports read with strtol: base 0 for hostfwd, base 10 for
  * guestfwd; guest port 1-65535), plus usernet's additions: [IPv6] host
  * addresses, 127.0.0.1 for an empty host address, host port 0 refused,
- * and guestfwd targets unix:PATH and tcp:HOST:PORT. */
+ * and guestfwd targets unix:PATH and tcp:HOST:PORT. VirtualBox's portfwd
+ * rules (NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT) for the shared
+ * kinds, with their guest address required and each NAME used once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 
 #define HOSTFWD_SYNTAX \
 	"[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT or unix:PATH-[GUESTADDR]:GUESTPORT"
+#define PORTFWD_SYNTAX "NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT"
 #define GUESTFWD_SYNTAX \
 	"[tcp]:[SERVER]:PORT-cmd:COMMAND, -unix:PATH or -tcp:HOST:PORT"
 
@@ -244,6 +247,140 @@ static void test_guestfwd_bad(void **state)
 	}
 }
 
+struct portfwd_row {
+	const char *rule;
+	const char *name;
+	gboolean udp;
+	int family;
+	const char *host;
+	guint host_port;
+	const char *guest;
+	guint guest_port;
+};
+
+static const struct portfwd_row portfwd_rows[] = {
+	{ "ssh:tcp:[]:2222:[10.0.2.15]:22", "ssh", FALSE, AF_INET, "127.0.0.1", 2222, "10.0.2.15", 22 },
+	{ "dns:udp:[127.0.0.2]:5353:[192.168.56.101]:53", "dns", TRUE, AF_INET, "127.0.0.2", 5353, "192.168.56.101", 53 },
+	{ "Web Server:TCP:[0.0.0.0]:8080:[10.0.2.4]:80", "Web Server", FALSE, AF_INET, "0.0.0.0", 8080, "10.0.2.4", 80 },
+	{ "v6:tcp:[::1]:8022:[10.0.2.5]:22", "v6", FALSE, AF_INET6, "::1", 8022, "10.0.2.5", 22 },
+	{ "max:udp:[]:65535:[10.0.2.5]:1", "max", TRUE, AF_INET, "127.0.0.1", 65535, "10.0.2.5", 1 },
+};
+
+static void test_portfwd_good(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(portfwd_rows); i++) {
+		const struct portfwd_row *row = &portfwd_rows[i];
+		const struct hostfwd_row host = { row->rule, row->udp, row->family,
+						  row->host, row->host_port,
+						  row->guest, row->guest_port };
+		struct un_hostfwd f;
+		g_autoptr(GError) err = NULL;
+		char b[INET_ADDRSTRLEN];
+
+		if (!un_portfwd_parse(row->rule, &f, &err))
+			fail_msg("'%s': %s", row->rule, err->message);
+		assert_string_equal(f.rule, row->rule);
+		assert_string_equal(f.name, row->name);
+		assert_int_equal(f.udp, row->udp);
+		check_host(&host, &f);
+		assert_string_equal(inet_ntop(AF_INET, &f.guest.sin_addr, b, sizeof(b)), row->guest);
+		assert_int_equal(ntohs(f.guest.sin_port), row->guest_port);
+		un_hostfwd_clear(&f);
+	}
+}
+
+static const struct bad_row portfwd_bad[] = {
+	{ "", "missing PROTO (write " PORTFWD_SYNTAX ")" },
+	{ "ssh", "missing PROTO (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp", "missing [HOSTIP] (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp:[]:2222", "missing [GUESTIP] (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp:[]:2222:[10.0.2.15]", "missing GUESTPORT (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp::2222:[10.0.2.15]:22", "[HOSTIP] must be in brackets, [] for the default (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp:[]:2222:10.0.2.15:22", "[GUESTIP] must be in brackets, [] for the default (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:tcp:[:2222:10.0.2.15:22", "missing ']' after [HOSTIP]" },
+	{ "ssh:tcp:[]:2222:[10.0.2.15:22", "missing ']' after [GUESTIP]" },
+	{ "ssh:tcp:[]:2222:[10.0.2.15]:22:x", "unexpected ':x' after GUESTPORT (write " PORTFWD_SYNTAX ")" },
+	{ ":tcp:[]:2222:[10.0.2.15]:22", "the rule has no NAME (write " PORTFWD_SYNTAX ")" },
+	{ "ssh:sctp:[]:2222:[10.0.2.15]:22", "protocol 'sctp' is not tcp or udp" },
+	{ "ssh::[]:2222:[10.0.2.15]:22", "protocol '' is not tcp or udp" },
+	{ "ssh:tcp:[]:0:[10.0.2.15]:22", "host port '0' is not a number from 1 to 65535" },
+	{ "ssh:tcp:[]:65536:[10.0.2.15]:22", "host port '65536' is not a number from 1 to 65535" },
+	{ "ssh:tcp:[]:0x10:[10.0.2.15]:22", "host port '0x10' is not a number from 1 to 65535" },
+	{ "ssh:tcp:[]::[10.0.2.15]:22", "host port '' is not a number from 1 to 65535" },
+	{ "ssh:tcp:[]:2222:[10.0.2.15]:http", "guest port 'http' is not a number from 1 to 65535" },
+	{ "ssh:tcp:[]:2222:[]:22", "no guest IP; on a shared network write it, e.g. ssh:tcp:[]:2222:[10.0.2.15]:22" },
+	{ "ssh:tcp:[]:2222:[10.0.2.x]:22", "guest IP [10.0.2.x] is not an IPv4 address" },
+	{ "ssh:tcp:[]:2222:[::1]:22", "guest IP [::1] is not an IPv4 address" },
+	{ "ssh:tcp:[localhost]:2222:[10.0.2.15]:22", "host IP [localhost] is not an IPv4 or IPv6 address" },
+	{ "ssh:tcp:[fe80::zz]:2222:[10.0.2.15]:22", "host IP [fe80::zz] is not an IPv6 address" },
+};
+
+static void test_portfwd_bad(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(portfwd_bad); i++) {
+		const struct bad_row *row = &portfwd_bad[i];
+		g_autofree char *want = g_strdup_printf("'%s': %s", row->rule, row->want);
+		struct un_hostfwd f;
+		g_autoptr(GError) err = NULL;
+
+		if (un_portfwd_parse(row->rule, &f, &err))
+			fail_msg("'%s' was accepted", row->rule);
+		assert_true(g_error_matches(err, UN_ERROR, UN_ERROR_CONFIG));
+		if (strcmp(err->message, want) != 0)
+			fail_msg("\n got %s\nwant %s", err->message, want);
+		assert_null(f.rule);
+		assert_null(f.name);
+	}
+}
+
+/* The rules of one network: appended after hostfwd, one NAME each. */
+struct portfwd_set_row {
+	const char *rules[3];
+	guint want_len;   /* hostfwds after parsing, when accepted */
+	const char *want; /* the error after "ORIGIN: portfwd: ", or NULL */
+};
+
+static const struct portfwd_set_row portfwd_sets[] = {
+	{ { "a:tcp:[]:7001:[10.0.2.15]:7000", "b:udp:[]:7001:[10.0.2.16]:7000" }, 3, NULL },
+	{ { "a:tcp:[]:7001:[10.0.2.15]:7000", "a:tcp:[]:7002:[10.0.2.16]:7000" }, 0,
+	  "'a:tcp:[]:7002:[10.0.2.16]:7000': name 'a' is already used by 'a:tcp:[]:7001:[10.0.2.15]:7000'; give each rule its own NAME" },
+	{ { "a:tcp:[]:7001:[10.0.2.15]:7000", "bad" }, 0,
+	  "'bad': missing PROTO (write " PORTFWD_SYNTAX ")" },
+	{ { NULL }, 1, NULL },
+};
+
+static void test_portfwd_set(void **state)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(portfwd_sets); i++) {
+		const struct portfwd_set_row *row = &portfwd_sets[i];
+		g_autoptr(GKeyFile) kf = g_key_file_new();
+		struct un_config c = { kf, "natnet:t", "--net 'natnet:t'" };
+		struct un_router_config rc;
+		const char *hostfwd[] = { "tcp::7100-10.0.2.15:22" };
+		g_autoptr(GError) err = NULL;
+		guint n = 0;
+
+		while (n < G_N_ELEMENTS(row->rules) && row->rules[n])
+			n++;
+		g_key_file_set_string_list(kf, c.group, "hostfwd", hostfwd, 1);
+		if (n)
+			g_key_file_set_string_list(kf, c.group, "portfwd", row->rules, n);
+		if (!un_router_config_parse(&rc, &c, 1500, &err))
+			fail_msg("router config: %s", err->message);
+		if (un_router_config_parse_portfwd(&rc, &c, &err) != !row->want)
+			fail_msg("row %zu: %s", i, err ? err->message : "accepted");
+		if (row->want) {
+			g_autofree char *want = g_strdup_printf("--net 'natnet:t': portfwd: %s", row->want);
+
+			assert_string_equal(err->message, want);
+		} else {
+			assert_int_equal(rc.hostfwds->len, row->want_len);
+			assert_null(g_array_index(rc.hostfwds, struct un_hostfwd, 0).name);
+		}
+		un_router_config_clear(&rc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +389,9 @@ int main(void)
 		cmocka_unit_test(test_hostfwd_unix_path_length),
 		cmocka_unit_test(test_guestfwd_good),
 		cmocka_unit_test(test_guestfwd_bad),
+		cmocka_unit_test(test_portfwd_good),
+		cmocka_unit_test(test_portfwd_bad),
+		cmocka_unit_test(test_portfwd_set),
 	};
 
 	return cmocka_run_group_tests_name("forward", tests, NULL, NULL);

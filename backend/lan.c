@@ -13,15 +13,26 @@
 #define G_LOG_DOMAIN "usernet-lan"
 
 #include "usernet/lan.h"
+
+#include <arpa/inet.h>
+
+#include "capture.h"
 #include "usernet/switch.h"
+#include "usernet/uplink.h"
+
+/* Say "another DHCP server answers here" at most this often per network. */
+#define LAN_DHCP_WARN_INTERVAL_US (60 * G_USEC_PER_SEC)
 
 struct un_lan {
+	struct un_network *net;
 	struct un_switch *sw;
 	struct un_router *router;
 	struct un_port *router_port; /* the router's engine port on sw */
 	un_lan_router_filter_fn filter;
 	void *filter_opaque;
 	struct un_dhcp *dhcp;
+	struct un_uplinks *uplinks; /* their ports are on sw */
+	gint64 dhcp_warned_us;      /* last foreign-DHCP warning; 0: never */
 };
 
 struct un_dhcp_net un_lan_dhcp_facts(const struct un_router_config *rc,
@@ -54,8 +65,10 @@ static void lan_to_router(void *opaque, const struct un_frame *f)
 static void lan_from_router(void *opaque, const struct un_frame *f)
 {
 	struct un_lan *lan = opaque;
+	const void *saved = un_capture_engine_begin(lan->net, f);
 
 	un_switch_engine_input(lan->sw, lan->router_port, f);
+	un_capture_engine_done(lan->net, saved);
 }
 
 static gboolean lan_dhcp_create(struct un_lan *lan, struct un_network *n,
@@ -94,9 +107,11 @@ struct un_lan *un_lan_new(struct un_network *n, const struct un_config *c,
 	if (!un_switch_config_parse(&sc, c, error))
 		return NULL;
 	lan = g_new0(struct un_lan, 1);
+	lan->net = n;
 	lan->sw = un_switch_new(&sc, n->name);
 	if ((lc->dhcp && !lan_dhcp_create(lan, n, c, lc->dhcp, error)) ||
-	    (lc->router && !lan_router_create(lan, n, lc, error))) {
+	    (lc->router && !lan_router_create(lan, n, lc, error)) ||
+	    !(lan->uplinks = un_uplinks_new(n, c, lan->sw, error))) {
 		un_lan_free(lan);
 		return NULL;
 	}
@@ -107,6 +122,7 @@ void un_lan_free(struct un_lan *lan)
 {
 	if (!lan)
 		return;
+	g_clear_pointer(&lan->uplinks, un_uplinks_free);
 	g_clear_pointer(&lan->router, un_router_free);
 	if (lan->router_port) {
 		un_switch_remove_port(lan->sw, lan->router_port);
@@ -122,9 +138,47 @@ void un_lan_attach(struct un_lan *lan, struct un_port *p)
 	un_switch_add_port(lan->sw, p);
 }
 
+/* A BOOTP reply (UDP from port 67, op 2) in a whole IPv4 datagram. */
+static gboolean lan_is_dhcp_reply(const struct un_frame *f)
+{
+	const uint8_t *ip = f->data + UN_ETH_HEADER_BYTES;
+	size_t ihl;
+
+	if (f->len < UN_ETH_HEADER_BYTES + 20 || un_frame_ethertype(f) != 0x0800 ||
+	    ip[0] >> 4 != 4 || ip[9] != IPPROTO_UDP || (ip[6] & 0x3f) || ip[7])
+		return FALSE;
+	ihl = (size_t)(ip[0] & 0xfu) * 4;
+	if (ihl < 20 || f->len < UN_ETH_HEADER_BYTES + ihl + 8 + 1)
+		return FALSE;
+	return ip[ihl] == 0 && ip[ihl + 1] == 67 && ip[ihl + 8] == 2;
+}
+
+/* Our DHCP server answers in front of the switch, never through a port:
+ * a reply entering from a port comes from another server on the segment
+ * (a second natnet's across an uplink). Warned at most once a minute. */
+static void lan_foreign_dhcp(struct un_lan *lan, struct un_port *from,
+			     const struct un_frame *f)
+{
+	const uint8_t *ip = f->data + UN_ETH_HEADER_BYTES;
+	gint64 now;
+
+	if (!lan_is_dhcp_reply(f))
+		return;
+	now = g_get_monotonic_time();
+	if (lan->dhcp_warned_us && now - lan->dhcp_warned_us < LAN_DHCP_WARN_INTERVAL_US)
+		return;
+	lan->dhcp_warned_us = now;
+	g_warning("network '%s': another DHCP server answers on this segment "
+		  "(%u.%u.%u.%u, through %s); two servers hand out clashing "
+		  "leases: set dhcp=off on all networks of the segment but one",
+		  lan->net->name, ip[12], ip[13], ip[14], ip[15], from->name);
+}
+
 void un_lan_input(struct un_lan *lan, struct un_port *from,
 		  const struct un_frame *f)
 {
+	if (lan->dhcp)
+		lan_foreign_dhcp(lan, from, f);
 	if (lan->dhcp && un_dhcp_input(lan->dhcp, from, f))
 		return;
 	un_switch_input(lan->sw, from, f);
@@ -145,4 +199,79 @@ struct un_router *un_lan_router(struct un_lan *lan)
 struct un_dhcp *un_lan_dhcp(struct un_lan *lan)
 {
 	return lan->dhcp;
+}
+
+/* ---- show ---------------------------------------------------------------- */
+
+static void lan_lease_describe(const struct un_dhcp_lease *l, JsonBuilder *b)
+{
+	char ip[INET_ADDRSTRLEN];
+	g_autofree char *mac = g_strdup_printf(
+		"%02x:%02x:%02x:%02x:%02x:%02x", l->mac[0], l->mac[1],
+		l->mac[2], l->mac[3], l->mac[4], l->mac[5]);
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "mac");
+	json_builder_add_string_value(b, mac);
+	json_builder_set_member_name(b, "ip");
+	json_builder_add_string_value(b, inet_ntop(AF_INET, &l->ip, ip, sizeof(ip)));
+	if (l->hostname) {
+		json_builder_set_member_name(b, "hostname");
+		json_builder_add_string_value(b, l->hostname);
+	}
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, un_dhcp_lease_state_names[l->state]);
+	json_builder_set_member_name(b, "reserved");
+	json_builder_add_boolean_value(b, l->reserved);
+	json_builder_set_member_name(b, "remaining");
+	json_builder_add_int_value(b, MAX(l->remaining_s, 0));
+	json_builder_end_object(b);
+}
+
+static void lan_leases_describe(struct un_dhcp *dhcp, JsonBuilder *b)
+{
+	g_autoptr(GArray) leases = un_dhcp_leases(dhcp);
+
+	json_builder_set_member_name(b, "leases");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < leases->len; i++)
+		lan_lease_describe(&g_array_index(leases, struct un_dhcp_lease, i), b);
+	json_builder_end_array(b);
+}
+
+/* The router's engine port, as the switch counts it. */
+static void lan_router_port_describe(const struct un_port *p, JsonBuilder *b)
+{
+	const struct un_port_counters *c = &p->counters;
+
+	json_builder_set_member_name(b, "router-port");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "name");
+	json_builder_add_string_value(b, p->name);
+	un_port_counters_describe(c, b);
+	json_builder_end_object(b);
+}
+
+void un_lan_describe(struct un_lan *lan, JsonBuilder *b)
+{
+	if (lan->dhcp)
+		lan_leases_describe(lan->dhcp, b);
+	if (lan->router_port)
+		lan_router_port_describe(lan->router_port, b);
+	un_uplinks_describe(lan->uplinks, b);
+}
+
+void un_lan_describe_port(struct un_lan *lan, struct un_port *p,
+			  JsonBuilder *b)
+{
+	struct un_dhcp_lease l;
+	char ip[INET_ADDRSTRLEN];
+
+	if (!lan->dhcp || !p->mac_known || !un_dhcp_lookup(lan->dhcp, p->mac, &l))
+		return;
+	if (l.state == UN_DHCP_LEASE_BOUND || l.state == UN_DHCP_LEASE_OFFERED) {
+		json_builder_set_member_name(b, "ip");
+		json_builder_add_string_value(b, inet_ntop(AF_INET, &l.ip, ip, sizeof(ip)));
+	}
+	un_dhcp_lease_clear(&l);
 }

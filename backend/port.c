@@ -6,13 +6,19 @@
  * How it works: a transport calls un_port_input() per received frame; it is
  * checked against UN_FRAME_MIN_BYTES, UN_FRAME_MAX_BYTES and the network's
  * MTU (plus Ethernet and VLAN headers), counted, and handed to the kind.
- * A kind calls un_port_send(); the transport queues or drops it. */
+ * A kind calls un_port_send(); the transport queues or drops it.
+ * Captures (capture.c) see a frame here: a port's both ways; a network's
+ * as it enters through a NIC and as it is sent to a NIC, except a send of
+ * the very frame being input (a NIC's frame the kind forwards to others),
+ * recorded already. With no capture running this is one NULL check. */
 #define G_LOG_DOMAIN "usernet-port"
 
 #include "usernet/network.h"
 #include "usernet/port.h"
 
 #include <string.h>
+
+#include "capture.h"
 
 /* Ethernet header plus one 802.1Q tag above the MTU. */
 #define PORT_L2_OVERHEAD_BYTES (UN_ETH_HEADER_BYTES + 4u)
@@ -58,6 +64,7 @@ void un_port_input(struct un_port *p, const uint8_t *data, size_t len)
 {
 	struct un_network *n = p->network;
 	struct un_frame f = { data, len };
+	const void *outer;
 
 	if (len < UN_FRAME_MIN_BYTES) {
 		un_port_drop(p, UN_DROP_MALFORMED);
@@ -75,12 +82,44 @@ void un_port_input(struct un_port *p, const uint8_t *data, size_t len)
 		return;
 	}
 	port_learn_mac(p, data);
+	if (G_UNLIKELY(p->captures))
+		un_captures_record(p->captures, &f);
+	if (G_UNLIKELY(n->captures))
+		un_captures_record(n->captures, &f);
+	outer = n->capture_input;
+	n->capture_input = data;
 	n->kind->input(n, p, &f);
+	n->capture_input = outer;
 }
 
 void un_port_send(struct un_port *p, const struct un_frame *f)
 {
 	p->counters.tx_frames++;
 	p->counters.tx_bytes += f->len;
+	if (G_UNLIKELY(p->captures))
+		un_captures_record(p->captures, f);
+	if (G_UNLIKELY(p->network && p->network->captures) &&
+	    f->data != p->network->capture_input)
+		un_captures_record(p->network->captures, f);
 	p->ops->send(p, f);
+}
+
+static void port_member_count(JsonBuilder *b, const char *name, guint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, (gint64)v);
+}
+
+void un_port_counters_describe(const struct un_port_counters *c,
+			       JsonBuilder *b)
+{
+	port_member_count(b, "rx_frames", c->rx_frames);
+	port_member_count(b, "rx_bytes", c->rx_bytes);
+	port_member_count(b, "tx_frames", c->tx_frames);
+	port_member_count(b, "tx_bytes", c->tx_bytes);
+	json_builder_set_member_name(b, "drops");
+	json_builder_begin_object(b);
+	for (guint r = 0; r < UN_DROP__COUNT; r++)
+		port_member_count(b, un_drop_reason_names[r], c->drops[r]);
+	json_builder_end_object(b);
 }

@@ -808,8 +808,18 @@ static gboolean rc_addrs6(struct un_router_config *rc,
 typedef gboolean (*rc_step_fn)(struct un_router_config *rc,
 			       const struct un_config *c, GError **error);
 
+static gboolean rc_limits(struct un_router_config *rc, const struct un_config *c,
+			  GError **error)
+{
+	return un_config_uint(c, "max-host-sockets", UN_ROUTER_HOST_SOCKETS_MIN,
+			      UN_ROUTER_HOST_SOCKETS_MAX,
+			      UN_ROUTER_HOST_SOCKETS_DEFAULT,
+			      &rc->max_host_sockets, error);
+}
+
 /* In QEMU's order; restrict (in rc_keys) is read before them. */
-static const rc_step_fn rc_steps[] = { rc_ip_versions, rc_net, rc_addrs4, rc_addrs6 };
+static const rc_step_fn rc_steps[] = { rc_ip_versions, rc_net, rc_addrs4,
+				       rc_addrs6, rc_limits };
 
 gboolean un_router_config_parse(struct un_router_config *rc,
 				const struct un_config *c, guint mtu,

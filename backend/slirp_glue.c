@@ -20,12 +20,20 @@
  * guestfwd ...-tcp:HOST:PORT opens one connection to HOST:PORT (at start,
  * and again when the guest sends after it closed) that carries the bytes
  * of the guest's connection to the forward, as QEMU's tcp chardev does;
- * reading from the host pauses while libslirp cannot take more. */
+ * reading from the host pauses while libslirp cannot take more.
+ * Host sockets are bounded: at max-host-sockets (the sockets libslirp
+ * watches) or when the process is out of descriptors (EMFILE, ENFILE), a
+ * new guest TCP connection is refused (its SYN dropped and counted as
+ * table-full at max-host-sockets; at EMFILE libslirp resets it) and a
+ * forward's listener is not polled for a second, so a pending accept
+ * cannot spin the loop; existing connections carry on. Logged once per
+ * minute with the count since. */
 #define G_LOG_DOMAIN "usernet-slirp"
 
 #include <libslirp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,7 +61,9 @@ struct router_source {
 
 struct router_poll {
 	GPollFD pfd;
-	guint gen; /* the fill that last named it */
+	guint gen;           /* the fill that last named it */
+	gboolean listener;   /* a forward's listening socket */
+	gint64 held_until_us; /* not accepting from it until then */
 };
 
 struct router_timer {
@@ -96,12 +106,17 @@ struct un_router {
 	struct un_network *network; /* of the ports that send to it, once known */
 	GPtrArray *relays;     /* struct router_relay * */
 	GPtrArray *unix_paths; /* sockets of unix hostfwds, to unlink */
+	GArray *hostfwds;      /* struct un_hostfwd copies of those bound */
 	GArray *guestfwd_at;   /* struct sockaddr_in of each guestfwd */
 	struct sockaddr_in outbound4;
 	struct sockaddr_in6 outbound6;
 	struct in_addr net, mask;
 	gint64 guest_error_us;
 	guint guest_errors_quiet;
+	guint max_host_sockets;
+	guint64 host_sockets_refused; /* connections refused at the limit */
+	gint64 limit_logged_us;
+	guint limit_quiet;
 };
 
 /* ---- the GSource ---- */
@@ -142,14 +157,21 @@ static int router_add_poll(int fd, int events, void *opaque)
 	struct router_poll *p = g_hash_table_lookup(r->polls, GINT_TO_POINTER(fd));
 
 	if (!p) {
+		int listening = 0;
+		socklen_t len = sizeof(listening);
+
 		p = g_new0(struct router_poll, 1);
 		p->pfd.fd = fd;
+		p->listener = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+					 &len) == 0 && listening;
 		g_source_add_poll(r->source, &p->pfd);
 		g_hash_table_insert(r->polls, GINT_TO_POINTER(fd), p);
 	}
 	if (p->gen != r->gen)
 		p->pfd.events = 0;
 	p->pfd.events |= (gushort)slirp_to_gio(events);
+	if (p->listener && p->held_until_us > g_get_monotonic_time())
+		p->pfd.events &= (gushort)~G_IO_IN;
 	p->gen = r->gen;
 	g_ptr_array_add(r->polled, p);
 	return (int)r->polled->len - 1;
@@ -211,11 +233,28 @@ static gboolean source_check(GSource *base)
 }
 
 static void router_relays_kick(struct un_router *r);
+static gboolean router_host_sockets_full(struct un_router *r, int fd);
+
+/* A listener with a connection pending while no socket can be had: hold
+ * it for a second rather than let libslirp's accept fail at once again. */
+static void router_listeners_hold(struct un_router *r)
+{
+	for (guint i = 0; i < r->polled->len; i++) {
+		struct router_poll *p = g_ptr_array_index(r->polled, i);
+
+		if (!p->listener || !(p->pfd.revents & G_IO_IN) ||
+		    !router_host_sockets_full(r, p->pfd.fd))
+			continue;
+		p->pfd.revents &= (gushort)~G_IO_IN;
+		p->held_until_us = g_get_monotonic_time() + G_USEC_PER_SEC;
+	}
+}
 
 static gboolean source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 {
 	struct un_router *r = ((struct router_source *)base)->r;
 
+	router_listeners_hold(r);
 	slirp_pollfds_poll(r->slirp, 0, router_get_revents, r);
 	g_ptr_array_set_size(r->polled, 0);
 	router_relays_kick(r);
@@ -632,11 +671,72 @@ static void hostfwd_bind_error(const struct un_hostfwd *fwd, int e,
 			    e == EACCES ? " (ports below 1024 need privileges; pick a higher one)" : "");
 }
 
+/* The index of the forward in r->hostfwds listening where @fwd would,
+ * or -1. */
+static gint router_hostfwd_index(struct un_router *r,
+				 const struct un_hostfwd *fwd)
+{
+	for (guint i = 0; i < r->hostfwds->len; i++) {
+		const struct un_hostfwd *f =
+			&g_array_index(r->hostfwds, struct un_hostfwd, i);
+
+		if (f->udp == fwd->udp && f->host_len == fwd->host_len &&
+		    memcmp(&f->host, &fwd->host, f->host_len) == 0)
+			return (gint)i;
+	}
+	return -1;
+}
+
+const struct un_hostfwd *un_router_hostfwd_named(struct un_router *r,
+						 const char *name)
+{
+	for (guint i = 0; i < r->hostfwds->len; i++) {
+		const struct un_hostfwd *f =
+			&g_array_index(r->hostfwds, struct un_hostfwd, i);
+
+		if (f->name && strcmp(f->name, name) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+const GArray *un_router_hostfwds(struct un_router *r)
+{
+	return r->hostfwds;
+}
+
+static void router_hostfwd_keep(struct un_router *r,
+				const struct un_hostfwd *fwd)
+{
+	struct un_hostfwd copy = *fwd;
+
+	copy.rule = g_strdup(fwd->rule);
+	copy.name = g_strdup(fwd->name);
+	g_array_append_val(r->hostfwds, copy);
+}
+
+static gboolean router_hostfwd_name_free(struct un_router *r,
+					 const struct un_hostfwd *fwd,
+					 GError **error)
+{
+	const struct un_hostfwd *other =
+		fwd->name ? un_router_hostfwd_named(r, fwd->name) : NULL;
+
+	if (!other)
+		return TRUE;
+	g_set_error(error, UN_ERROR, UN_ERROR_BUSY,
+		    "'%s': name '%s' is already used by '%s'; give each rule its own NAME",
+		    fwd->rule, fwd->name, other->rule);
+	return FALSE;
+}
+
 gboolean un_router_add_hostfwd(struct un_router *r, const struct un_hostfwd *fwd,
 			       GError **error)
 {
 	gboolean is_unix = fwd->host.ss_family == AF_UNIX;
 
+	if (!router_hostfwd_name_free(r, fwd, error))
+		return FALSE;
 	if (is_unix && !hostfwd_unix_prepare(fwd, error))
 		return FALSE;
 	if (slirp_add_hostxfwd(r->slirp, (const struct sockaddr *)&fwd->host,
@@ -649,15 +749,27 @@ gboolean un_router_add_hostfwd(struct un_router *r, const struct un_hostfwd *fwd
 	if (is_unix)
 		g_ptr_array_add(r->unix_paths,
 				g_strdup(((const struct sockaddr_un *)&fwd->host)->sun_path));
+	router_hostfwd_keep(r, fwd);
 	return TRUE;
+}
+
+static void router_unix_path_drop(struct un_router *r, const char *path)
+{
+	for (guint i = 0; i < r->unix_paths->len; i++)
+		if (strcmp(g_ptr_array_index(r->unix_paths, i), path) == 0) {
+			unlink(path);
+			g_ptr_array_remove_index(r->unix_paths, i);
+			return;
+		}
 }
 
 gboolean un_router_remove_hostfwd(struct un_router *r,
 				  const struct un_hostfwd *fwd, GError **error)
 {
-	const char *path = ((const struct sockaddr_un *)&fwd->host)->sun_path;
+	gint i = router_hostfwd_index(r, fwd);
 
-	if (slirp_remove_hostxfwd(r->slirp, (const struct sockaddr *)&fwd->host,
+	if (i < 0 ||
+	    slirp_remove_hostxfwd(r->slirp, (const struct sockaddr *)&fwd->host,
 				  fwd->host_len, fwd->udp ? SLIRP_HOSTFWD_UDP : 0) < 0) {
 		g_autofree char *where = sockaddr_str(&fwd->host);
 
@@ -666,14 +778,9 @@ gboolean un_router_remove_hostfwd(struct un_router *r,
 			    fwd->rule, fwd->udp ? "udp" : "tcp", where);
 		return FALSE;
 	}
-	if (fwd->host.ss_family != AF_UNIX)
-		return TRUE;
-	for (guint i = 0; i < r->unix_paths->len; i++)
-		if (strcmp(g_ptr_array_index(r->unix_paths, i), path) == 0) {
-			unlink(path);
-			g_ptr_array_remove_index(r->unix_paths, i);
-			break;
-		}
+	if (fwd->host.ss_family == AF_UNIX)
+		router_unix_path_drop(r, ((const struct sockaddr_un *)&fwd->host)->sun_path);
+	g_array_remove_index(r->hostfwds, (guint)i);
 	return TRUE;
 }
 
@@ -728,6 +835,95 @@ static gboolean router_add_guestfwd(struct un_router *r,
 		    inet_ntop(AF_INET, &r->net, n, sizeof(n)),
 		    __builtin_popcount(ntohl(r->mask.s_addr)));
 	return FALSE;
+}
+
+/* ---- host socket limit ---- */
+
+#define LIMIT_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
+
+static void router_limit_log(struct un_router *r, const char *why)
+{
+	gint64 now = g_get_monotonic_time();
+
+	r->host_sockets_refused++;
+	if (now - r->limit_logged_us < LIMIT_LOG_INTERVAL_US) {
+		r->limit_quiet++;
+		return;
+	}
+	g_warning("network \"%s\": %s; refusing new connections, serving the open ones (%u more refused in the last %d s)",
+		  r->name, why, r->limit_quiet,
+		  (int)(LIMIT_LOG_INTERVAL_US / G_USEC_PER_SEC));
+	r->limit_logged_us = now;
+	r->limit_quiet = 0;
+}
+
+/* Can libslirp not open one more socket? Probes with a duplicate of @fd
+ * (any open descriptor, -1: stderr) for EMFILE/ENFILE; logs and counts
+ * when full. */
+static gboolean router_host_sockets_full(struct un_router *r, int fd)
+{
+	g_autofree char *why = NULL;
+	int probe;
+
+	if (g_hash_table_size(r->polls) >= r->max_host_sockets) {
+		why = g_strdup_printf("%u host sockets open, max-host-sockets=%u",
+				      g_hash_table_size(r->polls), r->max_host_sockets);
+		router_limit_log(r, why);
+		return TRUE;
+	}
+	probe = fcntl(fd < 0 ? STDERR_FILENO : fd, F_DUPFD_CLOEXEC, 0);
+	if (probe >= 0) {
+		close(probe);
+		return FALSE;
+	}
+	if (errno != EMFILE && errno != ENFILE)
+		return FALSE;
+	why = g_strdup_printf("out of file descriptors (%s; raise ulimit -n)",
+			      g_strerror(errno));
+	router_limit_log(r, why);
+	return TRUE;
+}
+
+/* A guest's TCP SYN (without ACK) in an untagged IPv4 or IPv6 frame:
+ * a new connection libslirp would open a host socket for. */
+static gboolean frame_is_tcp_syn(const uint8_t *d, size_t len)
+{
+	size_t l4;
+
+	if (len < 14 + 40)
+		return FALSE;
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		if (d[14 + 9] != IPPROTO_TCP)
+			return FALSE;
+		l4 = 14 + (size_t)(d[14] & 0x0f) * 4;
+	} else if (d[12] == 0x86 && d[13] == 0xdd) {
+		if (d[14 + 6] != IPPROTO_TCP)
+			return FALSE;
+		l4 = 14 + 40;
+	} else {
+		return FALSE;
+	}
+	return len >= l4 + 14 && (d[l4 + 13] & 0x12) == 0x02;
+}
+
+/* FALSE to drop @d: a new guest connection past max-host-sockets (counted
+ * on @from). Out of descriptors, libslirp itself resets the connection. */
+static gboolean router_guest_connection_ok(struct un_router *r,
+					   struct un_port *from,
+					   const uint8_t *d, size_t len)
+{
+	if (!frame_is_tcp_syn(d, len) || !router_host_sockets_full(r, -1))
+		return TRUE;
+	if (g_hash_table_size(r->polls) < r->max_host_sockets)
+		return TRUE;
+	if (from)
+		un_port_drop(from, UN_DROP_TABLE_FULL);
+	return FALSE;
+}
+
+guint64 un_router_host_sockets_refused(const struct un_router *r)
+{
+	return r->host_sockets_refused;
 }
 
 /* ---- the router ---- */
@@ -864,6 +1060,8 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->guard = un_ip_guard_new(&lim, router_port_alive, r);
 	r->relays = g_ptr_array_new();
 	r->unix_paths = g_ptr_array_new_with_free_func(g_free);
+	r->hostfwds = g_array_new(FALSE, TRUE, sizeof(struct un_hostfwd));
+	g_array_set_clear_func(r->hostfwds, (GDestroyNotify)un_hostfwd_clear);
 	r->guestfwd_at = g_array_new(FALSE, FALSE, sizeof(struct sockaddr_in));
 	r->outbound4.sin_family = AF_INET;
 	r->outbound4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -872,6 +1070,9 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->net = rc->net;
 	r->mask = rc->mask;
 	r->guest_error_us = G_MININT64 / 2;
+	r->limit_logged_us = G_MININT64 / 2;
+	r->max_host_sockets = rc->max_host_sockets ? rc->max_host_sockets
+						   : UN_ROUTER_HOST_SOCKETS_DEFAULT;
 	if (!router_start(r, rc, error) || !router_add_forwards(r, rc, error)) {
 		un_router_free(r);
 		return NULL;
@@ -891,11 +1092,13 @@ void un_router_input(struct un_router *r, struct un_port *from,
 
 	switch (un_ip_guard_input(r->guard, from, f, g_get_monotonic_time(), &whole)) {
 	case UN_GUARD_PASS:
-		slirp_input(r->slirp, f->data, (int)f->len);
+		if (router_guest_connection_ok(r, from, f->data, f->len))
+			slirp_input(r->slirp, f->data, (int)f->len);
 		break;
 	case UN_GUARD_WHOLE:
 		data = g_bytes_get_data(whole, &len);
-		slirp_input(r->slirp, data, (int)len);
+		if (router_guest_connection_ok(r, from, data, len))
+			slirp_input(r->slirp, data, (int)len);
 		break;
 	case UN_GUARD_HELD:
 	case UN_GUARD_DROP:
@@ -932,6 +1135,7 @@ void un_router_free(struct un_router *r)
 		unlink(g_ptr_array_index(r->unix_paths, i));
 	g_ptr_array_unref(r->unix_paths);
 	g_array_unref(r->guestfwd_at);
+	g_array_unref(r->hostfwds);
 	g_clear_handle_id(&r->guard_timer, g_source_remove);
 	un_ip_guard_free(r->guard);
 	g_hash_table_destroy(r->polls);

@@ -20,6 +20,7 @@
 #include "usernet/lan.h"
 #include "usernet/network.h"
 #include "usernet/switch.h"
+#include "usernet/uplink.h"
 
 #define HOSTONLY_NET "192.168.56.0/24"
 #define HOSTONLY_DHCPSTART "192.168.56.100"
@@ -177,9 +178,46 @@ static void hostonly_destroy(struct un_network *n)
 	un_router_config_clear(&s->rc);
 }
 
+static void hostonly_describe(struct un_network *n, JsonBuilder *b)
+{
+	struct hostonly_network *s = hostonly_of(n);
+	struct un_router_config view = s->rc; /* shallow: for reading */
+
+	if (!s->dns)
+		view.dns.s_addr = 0; /* no DNS unless dns= names one */
+	un_router_describe(un_lan_router(s->lan), &view, b);
+	un_lan_describe(s->lan, b);
+}
+
+static void hostonly_describe_port(struct un_network *n, struct un_port *p,
+				   JsonBuilder *b)
+{
+	un_lan_describe_port(hostonly_of(n)->lan, p, b);
+}
+
+static gboolean hostonly_fwd_add(struct un_network *n, const char *rule,
+				 GError **error)
+{
+	struct hostonly_network *s = hostonly_of(n);
+
+	return un_router_fwd_add_shared(un_lan_router(s->lan), &s->rc, rule, error);
+}
+
+static gboolean hostonly_fwd_remove(struct un_network *n,
+				    const char *rule_or_name, GError **error)
+{
+	return un_router_fwd_remove(un_lan_router(hostonly_of(n)->lan),
+				    rule_or_name, error);
+}
+
+static void hostonly_fwd_list(struct un_network *n, JsonBuilder *b)
+{
+	un_router_fwd_list(un_lan_router(hostonly_of(n)->lan), b);
+}
+
 static const char *const hostonly_keys[] = { UN_ROUTER_KEYS, UN_PORTFWD_KEYS,
 					     UN_SWITCH_KEYS,
-					     UN_DHCP_KEYS, NULL };
+					     UN_DHCP_KEYS, UN_UPLINK_KEYS, NULL };
 
 G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.abi = UN_KIND_ABI,
@@ -192,4 +230,9 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.input = hostonly_input,
 	.detach = hostonly_detach,
 	.destroy = hostonly_destroy,
+	.describe = hostonly_describe,
+	.describe_port = hostonly_describe_port,
+	.fwd_add = hostonly_fwd_add,
+	.fwd_remove = hostonly_fwd_remove,
+	.fwd_list = hostonly_fwd_list,
 };

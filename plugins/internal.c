@@ -17,10 +17,12 @@
 #include "usernet/lan.h"
 #include "usernet/network.h"
 #include "usernet/switch.h"
+#include "usernet/uplink.h"
 
 struct internal_network {
 	struct un_network net; /* first: the backend allocates state_size */
 	struct un_router_config rc; /* only net= is read, for DHCP */
+	gboolean dhcp;              /* dhcp=on */
 	struct un_lan *lan;
 };
 
@@ -68,6 +70,7 @@ static gboolean internal_create(struct un_network *n, const struct un_config *c,
 
 	if (!internal_dhcp(s, c, &dhcp, &facts, error))
 		return FALSE;
+	s->dhcp = dhcp;
 	if (dhcp)
 		lc.dhcp = &facts;
 	s->lan = un_lan_new(n, c, &lc, error);
@@ -100,8 +103,33 @@ static void internal_destroy(struct un_network *n)
 	un_router_config_clear(&s->rc);
 }
 
+/* "subnet" and the DHCP server's "leases" when dhcp=on; no router. */
+static void internal_describe(struct un_network *n, JsonBuilder *b)
+{
+	struct internal_network *s = internal_of(n);
+	g_autofree char *subnet = NULL;
+
+	json_builder_set_member_name(b, "options");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "dhcp");
+	json_builder_add_boolean_value(b, s->dhcp);
+	json_builder_end_object(b);
+	un_lan_describe(s->lan, b); /* uplinks; leases when dhcp=on */
+	if (!s->dhcp)
+		return;
+	subnet = un_router_config_subnet(&s->rc);
+	json_builder_set_member_name(b, "subnet");
+	json_builder_add_string_value(b, subnet);
+}
+
+static void internal_describe_port(struct un_network *n, struct un_port *p,
+				   JsonBuilder *b)
+{
+	un_lan_describe_port(internal_of(n)->lan, p, b);
+}
+
 static const char *const internal_keys[] = { UN_SWITCH_KEYS, "dhcp", "net",
-					     UN_DHCP_KEYS, NULL };
+					     UN_DHCP_KEYS, UN_UPLINK_KEYS, NULL };
 
 G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.abi = UN_KIND_ABI,
@@ -115,4 +143,6 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.input = internal_input,
 	.detach = internal_detach,
 	.destroy = internal_destroy,
+	.describe = internal_describe,
+	.describe_port = internal_describe_port,
 };

@@ -8,12 +8,16 @@
  * How it works: the router is built at create and lives as long as the
  * network, so forwards stay bound and a NIC that re-attaches (QEMU
  * restarted) finds the same network. A second NIC is refused while one is
- * attached. Frames from the router with no NIC attached are dropped. */
+ * attached. Frames from the router with no NIC attached are dropped.
+ * libslirp leases the NIC's address itself, so for `show` nat learns it
+ * from the DHCP ACKs the router sends and the ARP the guest sends. */
 #define G_LOG_DOMAIN "usernet-nat"
 
+#include <arpa/inet.h>
 #include <gmodule.h>
 
 #include "usernet/error.h"
+#include "usernet/guest_addr.h"
 #include "usernet/network.h"
 #include "usernet/router.h"
 
@@ -22,6 +26,7 @@ struct nat_network {
 	struct un_router_config rc;
 	struct un_router *router;
 	struct un_port *nic; /* the attached NIC, or NULL */
+	struct in_addr nic_ip; /* its address as learnt, 0 while unknown */
 };
 
 static struct nat_network *nat_of(struct un_network *n)
@@ -32,9 +37,13 @@ static struct nat_network *nat_of(struct un_network *n)
 static void nat_output(void *opaque, const struct un_frame *f)
 {
 	struct nat_network *s = opaque;
+	struct in_addr ip;
 
-	if (s->nic)
-		un_port_send(s->nic, f);
+	if (!s->nic)
+		return;
+	if (un_guest_addr_from_router(f, &ip))
+		s->nic_ip = ip;
+	un_port_send(s->nic, f);
 }
 
 static gboolean nat_create(struct un_network *n, const struct un_config *c,
@@ -61,13 +70,19 @@ static gboolean nat_attach(struct un_network *n, struct un_port *p,
 		return FALSE;
 	}
 	s->nic = p;
+	s->nic_ip.s_addr = 0;
 	return TRUE;
 }
 
 static void nat_input(struct un_network *n, struct un_port *from,
 		      const struct un_frame *f)
 {
-	un_router_input(nat_of(n)->router, from, f);
+	struct nat_network *s = nat_of(n);
+	struct in_addr ip;
+
+	if (un_guest_addr_from_guest(f, &ip))
+		s->nic_ip = ip;
+	un_router_input(s->router, from, f);
 }
 
 static void nat_detach(struct un_network *n, struct un_port *p)
@@ -75,8 +90,10 @@ static void nat_detach(struct un_network *n, struct un_port *p)
 	struct nat_network *s = nat_of(n);
 
 	un_router_forget_port(s->router, p);
-	if (s->nic == p)
+	if (s->nic == p) {
 		s->nic = NULL;
+		s->nic_ip.s_addr = 0;
+	}
 }
 
 static void nat_destroy(struct un_network *n)
@@ -85,6 +102,42 @@ static void nat_destroy(struct un_network *n)
 
 	g_clear_pointer(&s->router, un_router_free);
 	un_router_config_clear(&s->rc);
+}
+
+static void nat_describe(struct un_network *n, JsonBuilder *b)
+{
+	struct nat_network *s = nat_of(n);
+
+	un_router_describe(s->router, &s->rc, b);
+}
+
+static void nat_describe_port(struct un_network *n, struct un_port *p,
+			      JsonBuilder *b)
+{
+	struct nat_network *s = nat_of(n);
+	char ip[INET_ADDRSTRLEN];
+
+	if (p != s->nic || !s->nic_ip.s_addr)
+		return;
+	json_builder_set_member_name(b, "ip");
+	json_builder_add_string_value(b, inet_ntop(AF_INET, &s->nic_ip, ip, sizeof(ip)));
+}
+
+static gboolean nat_fwd_add(struct un_network *n, const char *rule,
+			    GError **error)
+{
+	return un_router_fwd_add(nat_of(n)->router, rule, error);
+}
+
+static gboolean nat_fwd_remove(struct un_network *n, const char *rule,
+			       GError **error)
+{
+	return un_router_fwd_remove(nat_of(n)->router, rule, error);
+}
+
+static void nat_fwd_list(struct un_network *n, JsonBuilder *b)
+{
+	un_router_fwd_list(nat_of(n)->router, b);
 }
 
 static const char *const nat_keys[] = { UN_ROUTER_KEYS, NULL };
@@ -100,4 +153,9 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.input = nat_input,
 	.detach = nat_detach,
 	.destroy = nat_destroy,
+	.describe = nat_describe,
+	.describe_port = nat_describe_port,
+	.fwd_add = nat_fwd_add,
+	.fwd_remove = nat_fwd_remove,
+	.fwd_list = nat_fwd_list,
 };

@@ -11,11 +11,15 @@
 
 #include "usernet/lan.h"
 #include "usernet/network.h"
+#include "usernet/error.h"
 #include "usernet/switch.h"
+#include "usernet/uplink.h"
 
 struct natnet_network {
 	struct un_network net; /* first: the backend allocates state_size */
 	struct un_router_config rc;
+	gboolean router;       /* router=on (default) */
+	gboolean dhcp;         /* dhcp=on (default) */
 	struct un_lan *lan;
 };
 
@@ -42,6 +46,23 @@ static gboolean natnet_forwards_check(const struct un_router_config *rc,
 	return TRUE;
 }
 
+/* router=off and dhcp=off: the far side of a segment (joined by an
+ * uplink) whose router and DHCP server live on another natnet. */
+static gboolean natnet_engines(struct natnet_network *s,
+			       const struct un_config *c, GError **error)
+{
+	if (!un_config_bool(c, "router", TRUE, &s->router, error) ||
+	    !un_config_bool(c, "dhcp", TRUE, &s->dhcp, error))
+		return FALSE;
+	if (!s->router && (un_config_has(c, "hostfwd") || un_config_has(c, "guestfwd") ||
+			   un_config_has(c, "portfwd"))) {
+		un_config_error(c, error, "router",
+				"is off, so forwards have no router to live on; drop hostfwd, guestfwd and portfwd, or set router=on");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean natnet_create(struct un_network *n, const struct un_config *c,
 			      GError **error)
 {
@@ -49,14 +70,17 @@ static gboolean natnet_create(struct un_network *n, const struct un_config *c,
 	struct un_dhcp_net dhcp;
 	struct un_lan_config lc = { .router = &s->rc };
 
-	if (!un_router_config_parse(&s->rc, c, n->mtu, error) ||
+	if (!natnet_engines(s, c, error) ||
+	    !un_router_config_parse(&s->rc, c, n->mtu, error) ||
 	    !un_router_config_parse_portfwd(&s->rc, c, error) ||
 	    !natnet_forwards_check(&s->rc, c, error))
 		return FALSE;
 	s->rc.disable_dhcp = TRUE;
 	dhcp = un_lan_dhcp_facts(&s->rc, n->mtu);
-	if (s->rc.ipv4)
+	if (s->rc.ipv4 && s->dhcp)
 		lc.dhcp = &dhcp;
+	if (!s->router)
+		lc.router = NULL;
 	s->lan = un_lan_new(n, c, &lc, error);
 	return s->lan != NULL;
 }
@@ -87,9 +111,58 @@ static void natnet_destroy(struct un_network *n)
 	un_router_config_clear(&s->rc);
 }
 
+static void natnet_describe(struct un_network *n, JsonBuilder *b)
+{
+	struct natnet_network *s = natnet_of(n);
+
+	un_router_describe(un_lan_router(s->lan), &s->rc, b);
+	un_lan_describe(s->lan, b);
+}
+
+static void natnet_describe_port(struct un_network *n, struct un_port *p,
+				 JsonBuilder *b)
+{
+	un_lan_describe_port(natnet_of(n)->lan, p, b);
+}
+
+/* The router, or NULL with @error when router=off. */
+static struct un_router *natnet_router(struct un_network *n, GError **error)
+{
+	struct un_router *r = un_lan_router(natnet_of(n)->lan);
+
+	if (!r)
+		g_set_error(error, UN_ERROR, UN_ERROR_REFUSED,
+			    "network '%s' has router=off: no forwards here", n->name);
+	return r;
+}
+
+static gboolean natnet_fwd_add(struct un_network *n, const char *rule,
+			       GError **error)
+{
+	struct un_router *r = natnet_router(n, error);
+
+	return r && un_router_fwd_add_shared(r, &natnet_of(n)->rc, rule, error);
+}
+
+static gboolean natnet_fwd_remove(struct un_network *n, const char *rule_or_name,
+				  GError **error)
+{
+	struct un_router *r = natnet_router(n, error);
+
+	return r && un_router_fwd_remove(r, rule_or_name, error);
+}
+
+static void natnet_fwd_list(struct un_network *n, JsonBuilder *b)
+{
+	struct un_router *r = un_lan_router(natnet_of(n)->lan);
+
+	if (r)
+		un_router_fwd_list(r, b);
+}
+
 static const char *const natnet_keys[] = { UN_ROUTER_KEYS, UN_PORTFWD_KEYS,
-					   UN_SWITCH_KEYS,
-					   UN_DHCP_KEYS, NULL };
+					   UN_SWITCH_KEYS, UN_DHCP_KEYS,
+					   UN_UPLINK_KEYS, "router", "dhcp", NULL };
 
 G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.abi = UN_KIND_ABI,
@@ -102,4 +175,9 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.input = natnet_input,
 	.detach = natnet_detach,
 	.destroy = natnet_destroy,
+	.describe = natnet_describe,
+	.describe_port = natnet_describe_port,
+	.fwd_add = natnet_fwd_add,
+	.fwd_remove = natnet_fwd_remove,
+	.fwd_list = natnet_fwd_list,
 };

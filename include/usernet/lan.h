@@ -46,6 +46,15 @@ void un_lan_input(struct un_lan *lan, struct un_port *from,
 		  const struct un_frame *f);
 void un_lan_detach(struct un_lan *lan, struct un_port *p);
 
+/* Members for `show`: "leases" (with a DHCP server: mac, ip, hostname,
+ * state, reserved, remaining seconds) and "router-port" (with a router:
+ * its engine port's counters); @b is inside an object. */
+void un_lan_describe(struct un_lan *lan, JsonBuilder *b);
+/* "ip" for @p: the address the DHCP server leased (or offered) its MAC;
+ * nothing when it holds none. */
+void un_lan_describe_port(struct un_lan *lan, struct un_port *p,
+			  JsonBuilder *b);
+
 /* The engines, for show and tests; NULL when the LAN has none. */
 struct un_router *un_lan_router(struct un_lan *lan);
 struct un_dhcp *un_lan_dhcp(struct un_lan *lan);

@@ -7,12 +7,13 @@
 #define USERNET_NETWORK_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "usernet/config.h"
 #include "usernet/frame.h"
 #include "usernet/port.h"
 
-#define UN_KIND_ABI 1u
+#define UN_KIND_ABI 2u
 /* Each plugin exports one `const struct un_kind_ops un_kind_entry`. */
 #define UN_KIND_SYMBOL "un_kind_entry"
 
@@ -36,6 +37,21 @@ struct un_kind_ops {
 		      const struct un_frame *f);
 	void (*detach)(struct un_network *n, struct un_port *p); /* may be NULL */
 	void (*destroy)(struct un_network *n);
+
+	/* Optional hooks for run-time control (NULL: not supported). */
+	/* Add members to the object being built for `show`: the kind's
+	 * options ("options": {...}), "leases": [...], engine facts. */
+	void (*describe)(struct un_network *n, JsonBuilder *b);
+	/* Add members for one NIC in `show` (e.g. "ip": "10.0.2.15"). */
+	void (*describe_port)(struct un_network *n, struct un_port *p,
+			      JsonBuilder *b);
+	/* Forwards at run time, in the syntaxes the kind accepts. */
+	gboolean (*fwd_add)(struct un_network *n, const char *rule,
+			    GError **error);
+	gboolean (*fwd_remove)(struct un_network *n, const char *rule_or_name,
+			       GError **error);
+	/* Add one array element per forward: {"rule":..., "name":...}. */
+	void (*fwd_list)(struct un_network *n, JsonBuilder *b);
 };
 
 /* A network instance; a kind's state struct embeds it as its first member
@@ -48,6 +64,9 @@ struct un_network {
 	GPtrArray *ports;    /* attached ports, borrowed from their transports */
 	guint next_port_id;  /* names ports NET/TRANSPORT-N */
 	GPtrArray *endpoints; /* the backend's: struct un_endpoint * */
+	GPtrArray *captures;  /* the backend's: struct un_capture *, may be NULL */
+	const void *capture_input; /* the backend's: frame data being input */
+	gint64 created_us;    /* g_get_real_time() at creation */
 };
 
 /* From a transport: join @p to @n (the kind may refuse). On success the

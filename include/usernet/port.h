@@ -7,6 +7,7 @@
 #define USERNET_PORT_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdint.h>
 
 #include "usernet/container.h"
@@ -58,6 +59,7 @@ struct un_port {
 	gint64 since_us;            /* g_get_real_time() at attach */
 	struct un_port_counters counters;
 	void *kind_data;            /* the kind's, between attach and detach */
+	GPtrArray *captures;        /* the backend's: struct un_capture *, may be NULL */
 };
 
 /* Initialise an embedded port. @peer may be NULL. The name is filled in
@@ -74,6 +76,11 @@ void un_port_input(struct un_port *p, const uint8_t *data, size_t len);
 
 /* From a kind or engine: send one frame to this port's peer (counted). */
 void un_port_send(struct un_port *p, const struct un_frame *f);
+
+/* Add @c's members to the JSON object being built: rx_frames, rx_bytes,
+ * tx_frames, tx_bytes and drops {reason: count} (un_drop_reason_names). */
+void un_port_counters_describe(const struct un_port_counters *c,
+			       JsonBuilder *b);
 
 /* Count one dropped frame on @p for @reason (p may be NULL: not counted). */
 void un_port_drop(struct un_port *p, enum un_drop_reason reason);

@@ -20,7 +20,8 @@
 	"net", "host", "dhcpstart", "dns", "hostfwd", "guestfwd", "restrict", \
 		"ipv4", "ipv6", "ipv6-net", "ipv6-prefix", "ipv6-prefixlen",  \
 		"ipv6-host", "ipv6-dns", "hostname", "domainname",            \
-		"dnssearch", "tftp", "tftp-server-name", "bootfile"
+		"dnssearch", "tftp", "tftp-server-name", "bootfile",           \
+		"max-host-sockets"
 
 /* The key un_router_config_parse_portfwd reads, for the shared kinds. */
 #define UN_PORTFWD_KEYS "portfwd"
@@ -78,7 +79,13 @@ struct un_router_config {
 	GArray *guestfwds;       /* struct un_guestfwd */
 	gboolean disable_dhcp;   /* set by switched kinds: the backend serves DHCP */
 	gboolean loopback_only;  /* hostonly: outbound sockets bound to loopback */
+	guint max_host_sockets;  /* host sockets libslirp may hold; new guest
+				  * connections and forward accepts wait past it */
 };
+
+#define UN_ROUTER_HOST_SOCKETS_DEFAULT 4096u
+#define UN_ROUTER_HOST_SOCKETS_MIN 16u
+#define UN_ROUTER_HOST_SOCKETS_MAX 1048576u
 
 /* Read UN_ROUTER_KEYS from @c with QEMU's defaults and checks
  * (10.0.2.0/24, host .2, DNS .3, DHCP from .15, fec0::/64). */
@@ -151,6 +158,9 @@ void un_router_fwd_list(struct un_router *r, JsonBuilder *b);
  * "options": {...}, "forwards": [...]; @b is inside an object. */
 void un_router_describe(struct un_router *r, const struct un_router_config *rc,
 			JsonBuilder *b);
+/* New connections refused since start because libslirp's host sockets
+ * were at max-host-sockets or the process had no descriptor left. */
+guint64 un_router_host_sockets_refused(const struct un_router *r);
 void un_router_free(struct un_router *r);
 
 #endif

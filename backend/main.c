@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* main.c - usernetd: options, start-up, the main loop, shutdown.
  * Owns: the command line contract, the order of start-up (DIR, networks,
- * ready lines) and a clean stop on SIGINT/SIGTERM.
- * Not here: networks (network.c), endpoints (transport_*.c). */
+ * ready lines, control socket) and a clean stop on SIGINT/SIGTERM.
+ * Not here: networks (daemon.c, network.c), endpoints (transport_*.c),
+ * run-time requests (control.c). */
 #define G_LOG_DOMAIN "usernetd"
 
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "control.h"
+#include "daemon.h"
 #include "log.h"
 #include "network.h"
+#include "notify.h"
 #include "rundir.h"
+#include "sandbox.h"
 #include "usernet/error.h"
 
 #define DEFAULT_SPEC "nat:default"
@@ -23,7 +29,10 @@ struct daemon_options {
 	char *config;
 	char *dir;
 	gboolean verbose;
+	gboolean notify;
 	gboolean version;
+	gboolean no_sandbox;
+	char **capture_dirs;
 };
 
 static const char daemon_description[] =
@@ -57,6 +66,12 @@ static gboolean options_parse(int *argc, char ***argv,
 		  "Where endpoints are made (default $XDG_RUNTIME_DIR/usernet, else /tmp/usernet-UID), mode 0700", "DIR" },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
 		  "Log debug messages too", NULL },
+		{ "notify", 0, 0, G_OPTION_ARG_NONE, &o->notify,
+		  "Send READY=1 to $NOTIFY_SOCKET once every endpoint exists (systemd Type=notify)", NULL },
+		{ "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
+		  "Do not sandbox (seccomp, Landlock, no_new_privs) once serving; for debugging", NULL },
+		{ "capture-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->capture_dirs,
+		  "Sandboxed, captures may also be written here (besides DIR and the working directory); repeatable", "DIR" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
 		  "Print the version and exit", NULL },
 		{ NULL }
@@ -100,21 +115,18 @@ static GPtrArray *netdefs_collect(const struct daemon_options *o,
 	return g_steal_pointer(&defs);
 }
 
-static GPtrArray *networks_create(GPtrArray *defs, const char *dir,
-				  GError **error)
+/* Every network of @defs, or FALSE at the first that fails. Ready lines
+ * wait until all exist: a failed start announces nothing. */
+static gboolean networks_create(struct un_daemon *d, GPtrArray *defs,
+				GError **error)
 {
-	g_autoptr(GPtrArray) nets = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)un_network_destroy);
-
-	for (guint i = 0; i < defs->len; i++) {
-		struct un_network *n =
-			un_network_create(g_ptr_array_index(defs, i), dir, error);
-
-		if (!n)
-			return NULL;
-		g_ptr_array_add(nets, n);
-	}
-	return g_steal_pointer(&nets);
+	for (guint i = 0; i < defs->len; i++)
+		if (!un_daemon_add(d, g_ptr_array_index(defs, i), error))
+			return FALSE;
+	for (guint i = 0; i < d->networks->len; i++)
+		un_network_print_ready(g_ptr_array_index(d->networks, i), stdout);
+	d->ready_out = stdout;
+	return TRUE;
 }
 
 static gboolean on_stop_signal(gpointer loop)
@@ -124,41 +136,78 @@ static gboolean on_stop_signal(gpointer loop)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Print the ready lines, then run the loop until SIGINT or SIGTERM. */
-static void serve(GPtrArray *nets)
+/* Enter the sandbox (sandbox.c) unless --no-sandbox: DIR, the working
+ * directory and --capture-dir for captures, what @defs read or bind. */
+static gboolean sandbox_start(const struct daemon_options *o,
+			      const struct un_daemon *d, GPtrArray *defs,
+			      GError **error)
+{
+	g_autoptr(un_sandbox_paths) p = NULL;
+	g_autofree char *cwd = g_get_current_dir();
+
+	if (o->no_sandbox)
+		return TRUE;
+	p = un_sandbox_paths_new(d->dir);
+	if (strcmp(cwd, "/") != 0)
+		un_sandbox_paths_add_capture_dir(p, cwd);
+	for (char **c = o->capture_dirs; c && *c; c++)
+		un_sandbox_paths_add_capture_dir(p, *c);
+	for (guint i = 0; i < defs->len; i++)
+		un_sandbox_paths_add_netdef(p, g_ptr_array_index(defs, i));
+	return un_sandbox_enter(p, error);
+}
+
+/* Open the control socket, sandbox, then run the loop until SIGINT or
+ * SIGTERM. With --notify, tell the service manager when serving and when
+ * stopping. */
+static gboolean serve(struct un_daemon *d, const struct daemon_options *o,
+		      GPtrArray *defs, GError **error)
 {
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	guint sigint = g_unix_signal_add(SIGINT, on_stop_signal, loop);
-	guint sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, loop);
+	struct un_control *control = un_control_new(d, error);
+	gboolean notify = o->notify;
+	guint sigint, sigterm;
 
-	for (guint i = 0; i < nets->len; i++)
-		un_network_print_ready(g_ptr_array_index(nets, i), stdout);
+	if (!control)
+		return FALSE;
+	if (!sandbox_start(o, d, defs, error)) {
+		un_control_free(control);
+		return FALSE;
+	}
+	printf("usernetd: control socket %s/control\n", d->dir);
+	fflush(stdout);
+	sigint = g_unix_signal_add(SIGINT, on_stop_signal, loop);
+	sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, loop);
+	if (notify)
+		un_notify_ready(d->networks->len, d->dir);
 	g_main_loop_run(loop);
+	if (notify)
+		un_notify_stopping();
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
+	un_control_free(control);
+	return TRUE;
 }
 
 static int daemon_run(const struct daemon_options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) defs = NULL;
-	g_autoptr(GPtrArray) nets = NULL;
 	g_autofree char *dir = o->dir ? g_strdup(o->dir) : un_rundir_default();
 	struct un_rundir rd = { 0 };
+	struct un_daemon *d = NULL;
 	int status = EXIT_FAILURE;
 
 	defs = netdefs_collect(o, &error);
 	if (!defs || !un_rundir_open(&rd, dir, &error))
 		goto out;
-	nets = networks_create(defs, rd.path, &error);
-	if (!nets)
-		goto out;
-	serve(nets);
-	status = EXIT_SUCCESS;
+	d = un_daemon_new(rd.path, NULL);
+	if (networks_create(d, defs, &error) && serve(d, o, defs, &error))
+		status = EXIT_SUCCESS;
 out:
 	if (error)
 		fprintf(stderr, "usernetd: error: %s\n", error->message);
-	g_clear_pointer(&nets, g_ptr_array_unref);
+	g_clear_pointer(&d, un_daemon_free);
 	if (rd.path)
 		un_rundir_close(&rd);
 	return status;
@@ -184,5 +233,6 @@ int main(int argc, char **argv)
 	g_strfreev(o.nets);
 	g_free(o.config);
 	g_free(o.dir);
+	g_strfreev(o.capture_dirs);
 	return status;
 }

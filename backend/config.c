@@ -121,6 +121,15 @@ static GPtrArray *spec_split(const char *spec)
 	return parts;
 }
 
+/* A SPEC key is letters, digits, '-' and '_' (GKeyFile refuses others). */
+static gboolean spec_key_valid(const char *key)
+{
+	for (const char *c = key; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
+			return FALSE;
+	return *key != '\0';
+}
+
 /* Add KEY=VALUE from a SPEC to @group of @kf. */
 static gboolean spec_add_pair(GKeyFile *kf, const char *group,
 			      const char *origin, const char *pair,
@@ -136,6 +145,12 @@ static gboolean spec_add_pair(GKeyFile *kf, const char *group,
 		return FALSE;
 	}
 	key = g_strndup(pair, eq - pair);
+	if (!spec_key_valid(key)) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "%s: '%s' is not a key: use letters, digits, '-' and '_' (write a literal comma as ',,')",
+			    origin, key);
+		return FALSE;
+	}
 	if (!un_config_key_is_list(key)) {
 		if (g_key_file_has_key(kf, group, key, NULL)) {
 			g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
@@ -159,12 +174,22 @@ static gboolean spec_add_pair(GKeyFile *kf, const char *group,
 
 struct un_netdef *un_spec_parse(const char *spec, GError **error)
 {
-	g_autoptr(GPtrArray) parts = spec_split(spec);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *origin = g_strdup_printf("--net '%s'", spec);
-	const char *group = g_ptr_array_index(parts, 0);
+	g_autoptr(GPtrArray) parts = NULL;
+	g_autoptr(GKeyFile) kf = NULL;
+	g_autofree char *origin = NULL;
+	const char *group;
 	struct un_netdef *def;
 
+	/* GKeyFile would keep a value that is not UTF-8 but never return it. */
+	if (!g_utf8_validate(spec, -1, NULL)) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "--net: the SPEC is not valid UTF-8; write it in UTF-8");
+		return NULL;
+	}
+	parts = spec_split(spec);
+	kf = g_key_file_new();
+	origin = g_strdup_printf("--net '%s'", spec);
+	group = g_ptr_array_index(parts, 0);
 	def = netdef_new(group, origin, kf, error);
 	if (!def)
 		return NULL;
@@ -200,6 +225,26 @@ static gboolean keyfile_check_repeats(GKeyFile *kf, const char *group,
 	return TRUE;
 }
 
+/* GKeyFile loads a value that is not UTF-8 but never returns it (a key
+ * that is there and reads as NULL): refuse such values. */
+static gboolean keyfile_check_utf8(GKeyFile *kf, const char *group,
+				   const char *origin, GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+
+	for (guint i = 0; keys && keys[i]; i++) {
+		g_autofree char *v = g_key_file_get_value(kf, group, keys[i], NULL);
+
+		if (v && g_utf8_validate(v, -1, NULL))
+			continue;
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "%s: %s: the value is not valid UTF-8; save the file as UTF-8",
+			    origin, keys[i]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean un_config_file_load(const char *path, GPtrArray *defs, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -222,7 +267,8 @@ gboolean un_config_file_load(const char *path, GPtrArray *defs, GError **error)
 		g_autofree char *origin = g_strdup_printf("%s:[%s]", path, *g);
 		struct un_netdef *def;
 
-		if (!keyfile_check_repeats(kf, *g, origin, error))
+		if (!keyfile_check_repeats(kf, *g, origin, error) ||
+		    !keyfile_check_utf8(kf, *g, origin, error))
 			return FALSE;
 		def = netdef_new(*g, origin, kf, error);
 		if (!def)

@@ -77,6 +77,8 @@ static const struct bad_spec bad_specs[] = {
 	{ "nat:x,net", "--net 'nat:x,net': 'net' is not KEY=VALUE (write a literal comma as ',,')" },
 	{ "nat:x,=1", "--net 'nat:x,=1': '=1' is not KEY=VALUE (write a literal comma as ',,')" },
 	{ "nat:x,", "--net 'nat:x,': '' is not KEY=VALUE (write a literal comma as ',,')" },
+	{ "nat:x,ipv6-net=\xff::/64", "--net: the SPEC is not valid UTF-8; write it in UTF-8" },
+	{ "nat:x,a[b]=1", "--net 'nat:x,a[b]=1': 'a[b]' is not a key: use letters, digits, '-' and '_' (write a literal comma as ',,')" },
 	{ "nat:x,net=10.0.0.0/8,net=10.1.0.0/16",
 	  "--net 'nat:x,net=10.0.0.0/8,net=10.1.0.0/16': net: given twice; only hostfwd, guestfwd, portfwd, dhcp-host, uplink and dnssearch repeat" },
 };
@@ -180,6 +182,7 @@ static const struct bad_file bad_files[] = {
 	{ "[nat:a b]\n", ":[nat:a b]: network name 'a b' is not valid: use 1-64 letters, digits, '_', '-' or '.', not starting with '.'" },
 	{ "[nat:x]\nhostfwd=tcp::1-:1\nhostfwd=tcp::2-:2\n", ":[nat:x]: hostfwd: given twice; write every value on one line, separated by ';'" },
 	{ "[nat:x]\nnet=10.1.0.0/16\nnet=10.2.0.0/16\n", ":[nat:x]: net: given twice; give it once" },
+	{ "[nat:x]\nipv6-net=\xff::/64\n", ":[nat:x]: ipv6-net: the value is not valid UTF-8; save the file as UTF-8" },
 	{ "net=10.0.0.0/8\n", NULL }, /* a key outside any group: GLib's message */
 	{ "[nat:x\n", NULL },
 };

@@ -23,13 +23,7 @@ set -uo pipefail
 e2e_init dhcp
 e2e_need ip busybox
 
-USERNETD=${USERNETD:-$E2E_SRC/build/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG (make)"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
-[ -e "$USERNET_PLUGIN_PATH/natnet.so" ] || e2e_cannot_run "no natnet plugin in $USERNET_PLUGIN_PATH"
+e2e_need_usernet natnet
 
 declare -A NS MAC PLUG_PID
 for g in a b c d; do NS[$g]=un-dhcp-$$-$g; done

@@ -24,12 +24,7 @@ set -uo pipefail
 e2e_init internal
 e2e_need ip ss socat busybox sha256sum
 
-USERNETD=${USERNETD:-$E2E_SRC/build/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG (make)"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 TCP_PORT=${E2E_TCP_PORT:-10977}
 DATA_PORT=5001

@@ -23,15 +23,7 @@ set -uo pipefail
 e2e_init keyfile
 e2e_need socat ip ss busybox
 
-USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make SANITIZE=1 BUILD=build/san build, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
-for k in natnet hostonly internal; do
-	[ -e "$USERNET_PLUGIN_PATH/$k.so" ] || e2e_cannot_run "no $k plugin in $USERNET_PLUGIN_PATH"
-done
+e2e_need_usernet natnet hostonly internal
 
 NS=un-kf-$$
 BASE=$((20000 + ($$ % 1000) * 10 + 8))

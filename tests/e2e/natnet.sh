@@ -25,12 +25,7 @@ set -uo pipefail
 e2e_init natnet
 e2e_need qemu-system-x86_64 socat ip ss busybox cpio
 
-USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make SANITIZE=1 BUILD=build/san build, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 NS=un-nn-$$
 BASE=$((20000 + ($$ % 1000) * 10))

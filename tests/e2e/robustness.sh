@@ -29,12 +29,7 @@ set -uo pipefail
 e2e_init robustness
 e2e_need qemu-system-x86_64 socat ip ss python3 busybox cpio
 
-USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make SANITIZE=1 BUILD=build/san build, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 NS=un-rob-$$
 PNS=un-rob-$$-p
@@ -135,7 +130,7 @@ fi
 
 # The guest's NIC was never displaced: no other t NIC was ever attached
 # while it was there, and it detached only once, when QEMU exited.
-victim_port=$(sed -n "s/.*NIC \(t\/stream-[0-9]*\) attached (pid [0-9]* (qemu-system-x86).*/\1/p" "$LOG" | head -n 1)
+victim_port=$(sed -n "s/.*NIC \(t\/stream-[0-9]*\) attached (pid [0-9]*.*/\1/p" "$LOG" | head -n 1)
 if [ -z "$victim_port" ]; then
 	e2e_not_ok victim_not_displaced "no attach line for the guest's NIC on t"
 else

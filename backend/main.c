@@ -36,23 +36,30 @@ struct daemon_options {
 };
 
 static const char daemon_description[] =
-	"Kinds: nat (a private NAT router per NIC, as QEMU -netdev user),\n"
-	"natnet, hostonly, internal (shared networks, when their plugins are installed).\n"
+	"Kinds:\n"
+	"  nat       a private NAT router for one NIC, as QEMU -netdev user\n"
+	"  natnet    a switch shared by many NICs with one NAT router and DHCP\n"
+	"  hostonly  a switch with a gateway that reaches the host's loopback only\n"
+	"  internal  a switch between NICs, nothing else (with two, a wire)\n"
 	"\n"
-	"nat keys (QEMU -netdev user names): net, host, dhcpstart, dns, hostfwd,\n"
-	"guestfwd, restrict, ipv4, ipv6, ipv6-net, ipv6-host, ipv6-dns, hostname,\n"
-	"domainname, dnssearch, tftp, tftp-server-name, bootfile; every kind: mtu\n"
-	"(up to 65520), listen=ADDR:PORT (a TCP endpoint).\n"
+	"Router keys (nat, natnet, hostonly; QEMU -netdev user names): net, host,\n"
+	"dhcpstart, dns, hostfwd, guestfwd, restrict, ipv4, ipv6, ipv6-net, ipv6-host,\n"
+	"ipv6-dns, hostname, domainname, dnssearch, tftp, tftp-server-name, bootfile,\n"
+	"max-host-sockets. Shared kinds: portfwd=NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT,\n"
+	"dhcp-range=FIRST-LAST, dhcp-lease, dhcp-host=MAC,IP[,NAME], mac-table-size,\n"
+	"uplink=URL, uplink-optional; natnet: router=off, dhcp=off; internal: dhcp=on,\n"
+	"net. Every kind: mtu (68-65520), listen=ADDR:PORT (a TCP endpoint).\n"
 	"A hostfwd with no host address binds 127.0.0.1, not every interface.\n"
 	"\n"
 	"For each network NAME, DIR gets NAME.vde/ (VDE switch), NAME.stream and\n"
 	"NAME.dgram (QEMU stream and dgram sockets); the QEMU options to use are\n"
-	"printed once the network is ready.\n"
+	"printed once the network is ready. DIR/control takes usernetctl's requests.\n"
 	"\n"
 	"Examples:\n"
 	"  usernetd\n"
-	"  usernetd -n nat:vm1,hostfwd=tcp::2222-:22 -n nat:vm2,net=10.9.0.0/24\n"
-	"  qemu-system-x86_64 ... -netdev vde,id=n0,sock=DIR/vm1.vde -device virtio-net-pci,netdev=n0";
+	"  usernetd -n nat:vm1,hostfwd=tcp::2222-:22 -n natnet:lab,net=10.9.0.0/24\n"
+	"  qemu-system-x86_64 ... -netdev vde,id=n0,sock=DIR/vm1.vde -device virtio-net-pci,netdev=n0\n"
+	"See usernetd(8), usernet.conf(5), usernetctl(1).";
 
 static gboolean options_parse(int *argc, char ***argv,
 			      struct daemon_options *o, GError **error)

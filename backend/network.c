@@ -24,20 +24,32 @@ static const char *const backend_keys[] = { "mtu", "listen", NULL };
 
 static GHashTable *kinds; /* name -> const struct un_kind_ops * */
 
-static char **plugin_dirs(void)
+/* USERNET_PLUGIN_PATH, the compiled-in directory, then plugins/ beside
+ * the running binary (a build tree), newly allocated. */
+char **un_kind_plugin_dirs(void)
 {
 	const char *env = g_getenv("USERNET_PLUGIN_PATH");
-	g_autofree char *path = NULL;
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *exe_dir = exe ? g_path_get_dirname(exe) : NULL;
+	g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+	g_auto(GStrv) env_dirs = NULL;
 
-	path = env && *env ? g_strdup_printf("%s:%s", env, UN_PLUGIN_DIR)
-			   : g_strdup(UN_PLUGIN_DIR);
-	return g_strsplit(path, ":", -1);
+	if (env && *env) {
+		env_dirs = g_strsplit(env, ":", -1);
+		g_strv_builder_addv(b, (const char **)env_dirs);
+	}
+	g_strv_builder_add(b, UN_PLUGIN_DIR);
+	g_autofree char *beside = exe_dir ? g_build_filename(exe_dir, "plugins", NULL) : NULL;
+
+	if (beside)
+		g_strv_builder_add(b, beside);
+	return g_strv_builder_end(b);
 }
 
 /* "nat, natnet" from the *.so files on the plugin path, newly allocated. */
 static char *kinds_available(void)
 {
-	g_auto(GStrv) dirs = plugin_dirs();
+	g_auto(GStrv) dirs = un_kind_plugin_dirs();
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
 	for (char **d = dirs; *d; d++) {
@@ -80,7 +92,7 @@ gboolean un_kind_validate(const struct un_kind_ops *ops, const char *where,
 
 static const struct un_kind_ops *kind_load(const char *name, GError **error)
 {
-	g_auto(GStrv) dirs = plugin_dirs();
+	g_auto(GStrv) dirs = un_kind_plugin_dirs();
 
 	for (char **d = dirs; *d; d++) {
 		g_autofree char *file = g_strdup_printf("%s/%s.so", *d, name);

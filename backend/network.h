@@ -16,6 +16,11 @@
  * (USERNET_PLUGIN_PATH, colon-separated, then UN_PLUGIN_DIR). */
 const struct un_kind_ops *un_kind_lookup(const char *name, GError **error);
 
+/* Where kinds are looked for, in order: USERNET_PLUGIN_PATH (colon-
+ * separated), UN_PLUGIN_DIR, then plugins/ beside the running binary.
+ * NULL-terminated, newly allocated (g_strfreev). */
+char **un_kind_plugin_dirs(void);
+
 /* Check a loaded table: ABI, name, required hooks, state size. */
 gboolean un_kind_validate(const struct un_kind_ops *ops, const char *where,
 			  GError **error);

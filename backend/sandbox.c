@@ -38,6 +38,7 @@
 #define G_LOG_DOMAIN "usernet-sandbox"
 
 #include "sandbox.h"
+#include "network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,8 +181,7 @@ struct un_sandbox_paths *un_sandbox_paths_new(const char *dir)
 		"/etc/protocols", "/etc/localtime", "/etc/ld.so.cache",
 	};
 	struct un_sandbox_paths *p = g_new0(struct un_sandbox_paths, 1);
-	const char *env = g_getenv("USERNET_PLUGIN_PATH");
-	g_auto(GStrv) plugins = g_strsplit(env ? env : "", ":", -1);
+	g_auto(GStrv) plugins = un_kind_plugin_dirs();
 	g_autofree char *self = g_strdup_printf("/proc/%d", (int)getpid());
 	g_autofree char *parent = NULL;
 
@@ -195,7 +195,6 @@ struct un_sandbox_paths *un_sandbox_paths_new(const char *dir)
 		un_sandbox_paths_add(p, system_dirs[i], UN_SANDBOX_READ | UN_SANDBOX_EXEC);
 	for (gsize i = 0; i < G_N_ELEMENTS(resolver_files); i++)
 		un_sandbox_paths_add(p, resolver_files[i], UN_SANDBOX_READ);
-	un_sandbox_paths_add(p, UN_PLUGIN_DIR, UN_SANDBOX_READ);
 	for (char **d = plugins; *d; d++)
 		if (**d)
 			un_sandbox_paths_add(p, *d, UN_SANDBOX_READ);

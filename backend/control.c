@@ -262,6 +262,8 @@ struct control_client {
 	GIOCondition cond;     /* what cl->watch polls for */
 	guint idle_timer;
 	gboolean closing;      /* write what is queued, then drop */
+	gboolean lingering;    /* replies written, our side shut: discard
+				* input until the peer closes (or idle) */
 	char *peer;
 };
 
@@ -329,7 +331,7 @@ static void client_on_io(void *opaque, GIOCondition revents);
 static void client_watch_update(struct control_client *cl)
 {
 	gboolean full = cl->out->len - cl->out_done > CONTROL_OUT_MAX_BYTES;
-	GIOCondition cond = cl->closing || full ? 0 : G_IO_IN;
+	GIOCondition cond = (cl->closing && !cl->lingering) || full ? 0 : G_IO_IN;
 
 	if (cl->out->len > cl->out_done)
 		cond |= G_IO_OUT;
@@ -418,6 +420,26 @@ static void client_eof(struct control_client *cl)
 	cl->closing = TRUE;
 }
 
+/* Closing a unix socket with unread input resets the peer, which may then
+ * lose our last reply (too-large). So once the replies are out, shut our
+ * side and discard input until the peer closes; the idle timer bounds it.
+ * FALSE: the client can be freed now. */
+static gboolean client_linger(struct control_client *cl)
+{
+	char buf[CONTROL_READ_BYTES];
+	ssize_t n;
+
+	if (!cl->lingering) {
+		cl->lingering = TRUE;
+		if (shutdown(cl->fd, SHUT_WR) < 0)
+			return FALSE;
+		client_idle_restart(cl);
+	}
+	while ((n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static void client_on_io(void *opaque, GIOCondition revents)
 {
 	struct control_client *cl = opaque;
@@ -425,7 +447,8 @@ static void client_on_io(void *opaque, GIOCondition revents)
 	if ((revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !cl->closing &&
 	    !client_read(cl))
 		client_eof(cl);
-	if (!client_flush(cl) || (cl->closing && cl->out->len == 0)) {
+	if (!client_flush(cl) ||
+	    (cl->closing && cl->out->len == 0 && !client_linger(cl))) {
 		client_free(cl);
 		return;
 	}

@@ -23,14 +23,7 @@ set -uo pipefail
 e2e_init control
 e2e_need ip busybox socat jq
 
-USERNETD=${USERNETD:-$E2E_SRC/build/usernetd}
-BIN=$(dirname "$USERNETD")
-PLUG=${USERNET_PLUG:-$BIN/usernet-plug}
-CTL=${USERNETCTL:-$BIN/usernetctl}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$BIN/plugins}
-for p in "$USERNETD" "$PLUG" "$CTL"; do
-	[ -x "$p" ] || e2e_cannot_run "no $p (make, or set USERNETD)"
-done
+e2e_need_usernet
 [ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
 [ -e "$USERNET_PLUGIN_PATH/natnet.so" ] || e2e_cannot_run "no natnet plugin in $USERNET_PLUGIN_PATH"
 

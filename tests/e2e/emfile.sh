@@ -22,12 +22,7 @@ set -uo pipefail
 e2e_init emfile
 e2e_need ip python3 prlimit
 
-USERNETD=${USERNETD:-$E2E_SRC/build/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG (make)"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 NS=un-emfile-$$
 PORT=$((20000 + $$ % 10000))

@@ -26,14 +26,7 @@ set -uo pipefail
 e2e_init fwd_capture
 e2e_need qemu-system-x86_64 socat ip ss busybox cpio tshark
 
-USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
-CTL=${USERNETCTL:-$(dirname "$USERNETD")/usernetctl}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-for b in "$USERNETD" "$CTL" "$PLUG"; do
-	[ -x "$b" ] || e2e_cannot_run "no $b (make SANITIZE=1 BUILD=build/san build)"
-done
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 NS=un-fc-$$
 GNS=un-fc-$$-g

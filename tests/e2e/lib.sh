@@ -435,15 +435,18 @@ e2e_backend_stop() {
 ## usernetd and usernet-plug under test
 
 # e2e_need_usernet [KIND...]: sets USERNETD (default the ASan build),
-# PLUG and USERNET_PLUGIN_PATH; each must exist, as must /dev/net/tun and
-# KIND.so for each KIND, else e2e_cannot_run.
+# PLUG (usernet-plug), CTL (usernetctl) and USERNET_PLUGIN_PATH; each must
+# exist, as must /dev/net/tun and KIND.so for each KIND, else
+# e2e_cannot_run.
 e2e_need_usernet() {
 	local k
 	USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
 	PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
+	CTL=${USERNETCTL:-$(dirname "$USERNETD")/usernetctl}
 	export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
 	[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make SANITIZE=1 BUILD=build/san build, or set USERNETD)"
 	[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG"
+	[ -x "$CTL" ] || e2e_cannot_run "no usernetctl at $CTL"
 	[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
 	for k in "$@"; do
 		[ -e "$USERNET_PLUGIN_PATH/$k.so" ] || e2e_cannot_run "no $k plugin in $USERNET_PLUGIN_PATH"

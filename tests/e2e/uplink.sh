@@ -30,13 +30,7 @@ set -uo pipefail
 e2e_init uplink
 e2e_need ip ss socat busybox sha256sum vde_switch vde_plug
 
-USERNETD=${USERNETD:-$E2E_SRC/build/san/usernetd}
-PLUG=${USERNET_PLUG:-$(dirname "$USERNETD")/usernet-plug}
-CTL=${USERNETCTL:-$(dirname "$USERNETD")/usernetctl}
-export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
-[ -x "$USERNETD" ] || e2e_cannot_run "no usernetd at $USERNETD (make SANITIZE=1 BUILD=build/san build, or set USERNETD)"
-[ -x "$PLUG" ] || e2e_cannot_run "no usernet-plug at $PLUG"
-[ -e /dev/net/tun ] || e2e_cannot_run "no /dev/net/tun"
+e2e_need_usernet
 
 H=un-up-$$-h
 declare -A NS MAC

@@ -164,6 +164,11 @@ static int router_add_poll(int fd, int events, void *opaque)
 		p->pfd.fd = fd;
 		p->listener = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
 					 &len) == 0 && listening;
+		/* libslirp listens with a backlog of 1: concurrent clients of
+		 * a forward then lose SYNs and back off for seconds. */
+		if (p->listener && listen(fd, SOMAXCONN) < 0)
+			g_debug("router %s: forward listener backlog: %s",
+				r->name, g_strerror(errno));
 		g_source_add_poll(r->source, &p->pfd);
 		g_hash_table_insert(r->polls, GINT_TO_POINTER(fd), p);
 	}
@@ -926,6 +931,16 @@ guint64 un_router_host_sockets_refused(const struct un_router *r)
 	return r->host_sockets_refused;
 }
 
+void un_router_stats(const struct un_router *r, JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "host-sockets-refused");
+	json_builder_add_int_value(b, r ? (gint64)r->host_sockets_refused : 0);
+	json_builder_set_member_name(b, "host-sockets");
+	json_builder_add_int_value(b, r ? g_hash_table_size(r->polls) : 0);
+	json_builder_set_member_name(b, "fragments-held");
+	json_builder_add_int_value(b, r ? un_ip_guard_held_frames(r->guard) : 0);
+}
+
 /* ---- the router ---- */
 
 static gboolean router_guard_tick(gpointer data);
@@ -1043,10 +1058,12 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 				const char *name, un_router_output_fn output,
 				void *opaque, GError **error)
 {
+	gsize reasm = rc->reassembly_max_bytes ? rc->reassembly_max_bytes
+					       : UN_IP_GUARD_BYTES_MAX;
 	struct un_ip_guard_limits lim = {
 		.max_datagrams = UN_IP_GUARD_DATAGRAMS_MAX,
-		.max_bytes = UN_IP_GUARD_BYTES_MAX,
-		.max_port_bytes = UN_IP_GUARD_PORT_BYTES_MAX,
+		.max_bytes = reasm,
+		.max_port_bytes = reasm / 2,
 		.timeout_us = UN_IP_GUARD_TIMEOUT_US,
 		.mtu = rc->mtu,
 	};

@@ -5,7 +5,9 @@
 # uplink refusals, with namespaces as guests.
 # Owns: the vde_switch uplink's life (lease and host through it, the switch
 #   killed and restarted, one loss and one recovery logged), vde_plug on
-#   our endpoint, the exact errors for bad uplinks, uplink-optional=on.
+#   our endpoint, the exact errors for bad uplinks, uplink-optional=on, a
+#   QEMU guest on the natnet while the switch is gone, the foreign-DHCP
+#   warning (exact text, once).
 #   Not here: vxvde between two daemons (uplink_hosts.sh), namespaces,
 #   teardown, reporting (lib.sh).
 #
@@ -16,9 +18,13 @@
 # tap://tapv` inside it); a and b are usernet NICs (usernet-plug on
 # lab.stream and lab.dgram); d is `vde_plug vde://DIR/lab.vde tap://tapd`,
 # vde_plug talking to usernet's own VDE endpoint. Each runs udhcpc and
-# fetches the host's file through 10.0.2.2. Then the vde_switch is killed:
-# a and b still reach each other; it is restarted with a new vde_plug in
+# fetches the host's file through 10.0.2.2. A QEMU guest q on lab.vde
+# takes a lease meanwhile. Then the vde_switch is killed: a and b still
+# reach each other and q pings both (it waits on the control server's
+# "gone" action for that moment); it is restarted with a new vde_plug in
 # v, and v gets its lease and the host back with usernetd untouched.
+# Last, dnsmasq in namespace r behind the vde_switch is a second DHCP
+# server: v asks three times, the daemon logs the warning exactly once.
 #
 # Sanitizers: usernetd is the ASan+UBSan build (build/san). libvdeplug
 # loads its modules with RTLD_DEEPBIND, which the ASan runtime refuses;
@@ -28,14 +34,14 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 e2e_init uplink
-e2e_need ip ss socat busybox sha256sum vde_switch vde_plug
+e2e_need ip ss socat busybox sha256sum vde_switch vde_plug dnsmasq python3
 
 e2e_need_usernet
 
 H=un-up-$$-h
 declare -A NS MAC
-for g in a b d v x; do NS[$g]=un-up-$$-$g; done
-MAC=([a]=52:54:00:ab:00:0a [b]=52:54:00:ab:00:0b [d]=52:54:00:ab:00:0d [v]=52:54:00:ab:00:0e)
+for g in a b d r v x; do NS[$g]=un-up-$$-$g; done
+MAC=([a]=52:54:00:ab:00:0a [b]=52:54:00:ab:00:0b [d]=52:54:00:ab:00:0d [v]=52:54:00:ab:00:0e [r]=52:54:00:ab:00:0c)
 HOST_PORT=$((21000 + $$ % 1000))
 SW=$E2E_TMP/sw
 run=$(e2e_user_dir)
@@ -188,6 +194,40 @@ uplug a "$DIR/lab.stream" && uplug b "dgram:$DIR/lab.dgram" ||
 check_lease lease-a a tap0
 check_lease lease-b b tap0
 
+## A QEMU guest on the natnet (lab.vde): it takes a lease now, then waits
+## for the host to say the vde_switch is gone and pings a and b (action
+## "gone" returns once $E2E_TMP/switch.gone exists; "pinged" marks the end).
+
+action_gone() {
+	local i
+	for ((i = 0; i < 900; i++)); do
+		[ -e "$E2E_TMP/switch.gone" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+action_pinged() { touch "$E2E_TMP/guest.pinged"; }
+QGUEST=
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	QSKIP="qemu-system-x86_64 is not installed"
+elif ! E2E_GUEST=$(e2e_guest_dir); then
+	QSKIP="cannot build the test guest (tests/e2e/guest/build.sh)"
+else
+	export E2E_GUEST
+	CTRL_PORT=$((23000 + $$ % 1000))
+	E2E_NS=$H e2e_control_start "$CTRL_PORT" action_gone action_pinged ||
+		e2e_not_ok guest-control "no control server in $H"
+	e2e_guest_script "$E2E_TMP/q.sh" GW=10.0.2.2 CTRL_PORT="$CTRL_PORT" A="${LEASE[a]}" B="${LEASE[b]}" <<'GUEST'
+dhcp eth0 lease
+host_do gone
+obs ping_a "$(ping_count "$A")"
+obs ping_b "$(ping_count "$B")"
+host_do pinged
+GUEST
+	e2e_guest_run q "vde,id=n0,sock=$DIR/lab.vde" "mac=52:54:00:ab:00:0f" "$E2E_TMP/q.sh" >"$E2E_TMP/q.out" 2>&1 &
+	QGUEST=$!
+fi
+
 ## (c) behind the vde_switch
 
 vplug v "vde://$SW" tapv || e2e_not_ok vde-plug-v "no tapv: $(cat "$E2E_TMP/vde_plug.v.log")"
@@ -215,6 +255,7 @@ check_ping endpoint-pings-nic d "${LEASE[b]}"
 ## The vde_switch goes away: the natnet's own NICs keep talking
 
 switch_stop
+touch "$E2E_TMP/switch.gone"
 e2e_wait_for 10 grep -q "uplink lab/uplink-.* lost" "$LOG"
 e2e_bg_stop "${VPLUG[v]}" # it ends with its switch, or now
 check_ping nics-while-switch-gone a "${LEASE[b]}"
@@ -227,6 +268,19 @@ esac
 
 ## It comes back: v is online again, usernetd never restarted
 
+# The QEMU guest pings a and b now, with the switch still gone.
+if [ -n "$QGUEST" ]; then
+	guest_pinged() { [ -e "$E2E_TMP/guest.pinged" ] || ! kill -0 "$QGUEST" 2>/dev/null; }
+	e2e_wait_for 120 guest_pinged
+	wait "$QGUEST"
+	q=$(cat "$E2E_TMP/q.out")
+	e2e_expect_eq qemu-guest-lease "the QEMU guest's udhcpc" "$(e2e_obs "$q" lease_rc)" 0
+	e2e_expect_eq qemu-reaches-a-while-switch-gone "echo replies from a (stream NIC)" "$(e2e_obs "$q" ping_a)" 3
+	e2e_expect_eq qemu-reaches-b-while-switch-gone "echo replies from b (dgram NIC)" "$(e2e_obs "$q" ping_b)" 3
+	e2e_expect_eq qemu-pinged-before-switch-back "the guest's pinged action" "$(e2e_obs "$q" ctl_pinged)" "done 0"
+else
+	e2e_skip_check qemu-reaches-nics-while-switch-gone "$QSKIP"
+fi
 sleep 3
 switch_start || e2e_not_ok switch-restart "vde_switch did not start again"
 if e2e_wait_for 25 grep -q "uplink lab/uplink-.* back up" "$LOG"; then
@@ -240,6 +294,47 @@ check_host switch-reaches-host-again v
 check_ping switch-pings-nic-again v "${LEASE[a]}"
 e2e_expect_eq log-one-loss "uplink loss lines" "$(grep -c "uplink lab/uplink-.* lost" "$LOG")" 1
 e2e_expect_eq log-one-recovery "uplink recovery lines" "$(grep -c "uplink lab/uplink-.* back up" "$LOG")" 1
+
+## A second DHCP server behind the vde_switch: dnsmasq in r. usernet's own
+## server answers a DISCOVER in front of the switch, so the rogue hears
+## only clients on its side: v asks (broadcast flag set, so dnsmasq's
+## offer floods through the vde_switch into the uplink) three times, and
+## the daemon warns exactly once (at most once a minute).
+
+vplug r "vde://$SW" tapr || e2e_not_ok vde-plug-r "no tapr: $(cat "$E2E_TMP/vde_plug.r.log")"
+ip -n "${NS[r]}" addr add 10.0.2.250/24 dev tapr
+e2e_bg "$E2E_TMP/dnsmasq.out" ip netns exec "${NS[r]}" dnsmasq --keep-in-foreground \
+	--conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root --port=0 \
+	--interface=tapr --bind-interfaces --pid-file= --no-ping \
+	--dhcp-leasefile="$E2E_TMP/dnsmasq.leases" \
+	--dhcp-range=10.0.2.200,10.0.2.210,255.255.255.0,5m \
+	--log-dhcp --log-facility="$E2E_TMP/dnsmasq.log"
+ROGUE=$E2E_BG_PID
+e2e_wait_for 5 grep -q "DHCP, sockets bound" "$E2E_TMP/dnsmasq.log" 2>/dev/null
+for i in 1 2 3; do
+	timeout 10 ip netns exec "${NS[v]}" busybox udhcpc -i tapv -B -f -q -n -t 2 -T 1 \
+		-s /bin/true >>"$E2E_TMP/udhcpc.rogue.log" 2>&1
+done
+UPORT=$("$CTL" -d "$DIR" --json show lab 2>/dev/null | python3 -c '
+import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if "uplinks" in o: return o["uplinks"][0]["port"]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = walk(v)
+            if r: return r
+print(walk(json.load(sys.stdin)) or "")')
+e2e_wait_for 5 grep -q "another DHCP server answers" "$LOG"
+n=$(grep -c "DHCPOFFER" "$E2E_TMP/dnsmasq.log" 2>/dev/null)
+[ "${n:-0}" -ge 2 ] && e2e_ok rogue-dhcp-answers ||
+	e2e_not_ok rogue-dhcp-answers "dnsmasq offered ${n:-0} times: $(tail -n 3 "$E2E_TMP/dnsmasq.log" "$E2E_TMP/dnsmasq.out")"
+WARN="network 'lab': another DHCP server answers on this segment (10.0.2.250, through $UPORT); two servers hand out clashing leases: set dhcp=off on all networks of the segment but one"
+e2e_expect_eq rogue-dhcp-warned-once "warnings with the exact text" "$(grep -cF "$WARN" "$LOG")" 1
+e2e_expect_eq rogue-dhcp-no-other-warning "foreign-DHCP warnings in all" \
+	"$(grep -c "another DHCP server answers" "$LOG")" 1
+e2e_bg_stop "$ROGUE"
 
 e2e_bg_stop "$DAEMON"
 grep -q "Sanitizer" "$LOG" "$E2E_TMP/optional.log" &&

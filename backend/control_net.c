@@ -134,11 +134,14 @@ gboolean un_control_show(struct un_daemon *d, JsonObject *args,
 	return TRUE;
 }
 
-/* One network's counters: {"name", "nics": [{"name", counters...}]}. */
-static void net_stats_one(JsonBuilder *b, const struct un_network *n)
+/* One network's counters: {"name", the kind's (stats hook),
+ * "nics": [{"name", counters...}]}. */
+static void net_stats_one(JsonBuilder *b, struct un_network *n)
 {
 	json_builder_begin_object(b);
 	net_member_string(b, "name", n->name);
+	if (n->kind->stats)
+		n->kind->stats(n, b);
 	json_builder_set_member_name(b, "nics");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < n->ports->len; i++) {
@@ -166,7 +169,7 @@ gboolean un_control_stats(struct un_daemon *d, JsonObject *args,
 	json_builder_set_member_name(result, "networks");
 	json_builder_begin_array(result);
 	for (guint i = 0; i < d->networks->len; i++) {
-		const struct un_network *n = g_ptr_array_index(d->networks, i);
+		struct un_network *n = g_ptr_array_index(d->networks, i);
 
 		if (!only || n == only)
 			net_stats_one(result, n);

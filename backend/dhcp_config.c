@@ -501,7 +501,10 @@ gboolean un_dhcp_config_parse(struct un_dhcp_config *cfg,
 	    !dcfg_hosts(cfg, c, error))
 		return FALSE;
 	pool = un_dhcp_config_pool_size(cfg);
-	cfg->max_leases = (guint)MIN(pool, (guint64)UN_DHCP_LEASES_MAX);
+	if (!un_config_uint(c, "dhcp-max-leases", 1, UN_DHCP_LEASES_MAX,
+			    UN_DHCP_LEASES_MAX, &cfg->max_leases, error))
+		return FALSE;
+	cfg->max_leases = (guint)MIN(pool, (guint64)cfg->max_leases);
 	return TRUE;
 }
 

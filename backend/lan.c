@@ -261,6 +261,13 @@ void un_lan_describe(struct un_lan *lan, JsonBuilder *b)
 	un_uplinks_describe(lan->uplinks, b);
 }
 
+void un_lan_stats(struct un_lan *lan, JsonBuilder *b)
+{
+	un_router_stats(lan->router, b);
+	if (lan->router_port)
+		lan_router_port_describe(lan->router_port, b);
+}
+
 void un_lan_describe_port(struct un_lan *lan, struct un_port *p,
 			  JsonBuilder *b)
 {

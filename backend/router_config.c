@@ -814,7 +814,12 @@ static gboolean rc_limits(struct un_router_config *rc, const struct un_config *c
 	return un_config_uint(c, "max-host-sockets", UN_ROUTER_HOST_SOCKETS_MIN,
 			      UN_ROUTER_HOST_SOCKETS_MAX,
 			      UN_ROUTER_HOST_SOCKETS_DEFAULT,
-			      &rc->max_host_sockets, error);
+			      &rc->max_host_sockets, error) &&
+	       un_config_uint(c, "reassembly-max-bytes",
+			      UN_ROUTER_REASSEMBLY_BYTES_MIN,
+			      UN_ROUTER_REASSEMBLY_BYTES_MAX,
+			      UN_ROUTER_REASSEMBLY_BYTES_DEFAULT,
+			      &rc->reassembly_max_bytes, error);
 }
 
 /* In QEMU's order; restrict (in rc_keys) is read before them. */

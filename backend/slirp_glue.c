@@ -115,6 +115,8 @@ struct un_router {
 	guint guest_errors_quiet;
 	guint max_host_sockets;
 	guint64 host_sockets_refused; /* connections refused at the limit */
+	guint syns_since_fill; /* SYNs let in since polls was last filled: each
+				* may have opened a socket polls does not hold yet */
 	gint64 limit_logged_us;
 	guint limit_quiet;
 };
@@ -214,6 +216,7 @@ static gboolean source_prepare(GSource *base, gint *timeout)
 	g_ptr_array_set_size(r->polled, 0);
 	slirp_pollfds_fill(r->slirp, &ms, router_add_poll, r);
 	g_hash_table_foreach_remove(r->polls, router_poll_stale, r);
+	r->syns_since_fill = 0;
 	if (ms == UINT32_MAX) {
 		*timeout = -1;
 		r->deadline_us = G_MAXINT64;
@@ -870,9 +873,11 @@ static gboolean router_host_sockets_full(struct un_router *r, int fd)
 	g_autofree char *why = NULL;
 	int probe;
 
-	if (g_hash_table_size(r->polls) >= r->max_host_sockets) {
+	guint open = g_hash_table_size(r->polls) + r->syns_since_fill;
+
+	if (open >= r->max_host_sockets) {
 		why = g_strdup_printf("%u host sockets open, max-host-sockets=%u",
-				      g_hash_table_size(r->polls), r->max_host_sockets);
+				      open, r->max_host_sockets);
 		router_limit_log(r, why);
 		return TRUE;
 	}
@@ -917,9 +922,13 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 					   struct un_port *from,
 					   const uint8_t *d, size_t len)
 {
-	if (!frame_is_tcp_syn(d, len) || !router_host_sockets_full(r, -1))
+	if (!frame_is_tcp_syn(d, len))
 		return TRUE;
-	if (g_hash_table_size(r->polls) < r->max_host_sockets)
+	if (!router_host_sockets_full(r, -1)) {
+		r->syns_since_fill++;
+		return TRUE;
+	}
+	if (g_hash_table_size(r->polls) + r->syns_since_fill < r->max_host_sockets)
 		return TRUE;
 	if (from)
 		un_port_drop(from, UN_DROP_TABLE_FULL);

@@ -215,6 +215,11 @@ static void hostonly_fwd_list(struct un_network *n, JsonBuilder *b)
 	un_router_fwd_list(un_lan_router(hostonly_of(n)->lan), b);
 }
 
+static void hostonly_stats(struct un_network *n, JsonBuilder *b)
+{
+	un_lan_stats(hostonly_of(n)->lan, b);
+}
+
 static const char *const hostonly_keys[] = { UN_ROUTER_KEYS, UN_PORTFWD_KEYS,
 					     UN_SWITCH_KEYS,
 					     UN_DHCP_KEYS, UN_UPLINK_KEYS, NULL };
@@ -235,4 +240,5 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.fwd_add = hostonly_fwd_add,
 	.fwd_remove = hostonly_fwd_remove,
 	.fwd_list = hostonly_fwd_list,
+	.stats = hostonly_stats,
 };

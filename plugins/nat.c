@@ -140,6 +140,11 @@ static void nat_fwd_list(struct un_network *n, JsonBuilder *b)
 	un_router_fwd_list(nat_of(n)->router, b);
 }
 
+static void nat_stats(struct un_network *n, JsonBuilder *b)
+{
+	un_router_stats(nat_of(n)->router, b);
+}
+
 static const char *const nat_keys[] = { UN_ROUTER_KEYS, NULL };
 
 G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
@@ -158,4 +163,5 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.fwd_add = nat_fwd_add,
 	.fwd_remove = nat_fwd_remove,
 	.fwd_list = nat_fwd_list,
+	.stats = nat_stats,
 };

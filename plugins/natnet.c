@@ -160,6 +160,11 @@ static void natnet_fwd_list(struct un_network *n, JsonBuilder *b)
 		un_router_fwd_list(r, b);
 }
 
+static void natnet_stats(struct un_network *n, JsonBuilder *b)
+{
+	un_lan_stats(natnet_of(n)->lan, b);
+}
+
 static const char *const natnet_keys[] = { UN_ROUTER_KEYS, UN_PORTFWD_KEYS,
 					   UN_SWITCH_KEYS, UN_DHCP_KEYS,
 					   UN_UPLINK_KEYS, "router", "dhcp", NULL };
@@ -180,4 +185,5 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.fwd_add = natnet_fwd_add,
 	.fwd_remove = natnet_fwd_remove,
 	.fwd_list = natnet_fwd_list,
+	.stats = natnet_stats,
 };

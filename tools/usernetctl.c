@@ -280,11 +280,32 @@ static void ctl_print_stats(JsonObject *result)
 			ctl_flatten_counters(row, nic);
 			json_array_add_object_element(rows, row);
 		}
+		if (json_object_has_member(net, "router-port")) {
+			JsonObject *rp = json_object_get_object_member(net, "router-port");
+			JsonObject *row = json_object_new();
+
+			json_object_set_string_member(row, "network",
+				json_object_get_string_member(net, "name"));
+			json_object_set_string_member(row, "nic",
+				json_object_get_string_member(rp, "name"));
+			ctl_flatten_counters(row, rp);
+			json_array_add_object_element(rows, row);
+		}
 	}
 	if (json_array_get_length(rows))
 		ctl_table(rows, cols, "");
 	else
 		printf("no NICs attached\n");
+	for (guint i = 0; nets && i < json_array_get_length(nets); i++) {
+		JsonObject *net = json_array_get_object_element(nets, i);
+
+		if (json_object_has_member(net, "host-sockets-refused"))
+			printf("%s: host-sockets %" G_GINT64_FORMAT " (refused %" G_GINT64_FORMAT "), fragments-held %" G_GINT64_FORMAT "\n",
+			       json_object_get_string_member(net, "name"),
+			       json_object_get_int_member(net, "host-sockets"),
+			       json_object_get_int_member(net, "host-sockets-refused"),
+			       json_object_get_int_member(net, "fragments-held"));
+	}
 }
 
 /* One row per forward: its network first, then the kind's members. */

@@ -18,7 +18,8 @@
 #include "usernet/port.h"
 
 /* The keys un_dhcp_config_parse reads, for a kind's key list. */
-#define UN_DHCP_KEYS "dhcpstart", "dhcp-range", "dhcp-lease", "dhcp-host"
+#define UN_DHCP_KEYS \
+	"dhcpstart", "dhcp-range", "dhcp-lease", "dhcp-host", "dhcp-max-leases"
 
 #define UN_DHCP_LEASE_DEFAULT_S 86400u
 #define UN_DHCP_LEASE_MIN_S 60u

@@ -13,7 +13,7 @@
 #include "usernet/frame.h"
 #include "usernet/port.h"
 
-#define UN_KIND_ABI 2u
+#define UN_KIND_ABI 3u
 /* Each plugin exports one `const struct un_kind_ops un_kind_entry`. */
 #define UN_KIND_SYMBOL "un_kind_entry"
 
@@ -52,6 +52,9 @@ struct un_kind_ops {
 			       GError **error);
 	/* Add one array element per forward: {"rule":..., "name":...}. */
 	void (*fwd_list)(struct un_network *n, JsonBuilder *b);
+	/* Add the network's own counters for `stats` (e.g.
+	 * "host-sockets-refused"); @b is inside the network's object. */
+	void (*stats)(struct un_network *n, JsonBuilder *b);
 };
 
 /* A network instance; a kind's state struct embeds it as its first member

@@ -21,7 +21,7 @@
 		"ipv4", "ipv6", "ipv6-net", "ipv6-prefix", "ipv6-prefixlen",  \
 		"ipv6-host", "ipv6-dns", "hostname", "domainname",            \
 		"dnssearch", "tftp", "tftp-server-name", "bootfile",           \
-		"max-host-sockets"
+		"max-host-sockets", "reassembly-max-bytes"
 
 /* The key un_router_config_parse_portfwd reads, for the shared kinds. */
 #define UN_PORTFWD_KEYS "portfwd"
@@ -81,11 +81,16 @@ struct un_router_config {
 	gboolean loopback_only;  /* hostonly: outbound sockets bound to loopback */
 	guint max_host_sockets;  /* host sockets libslirp may hold; new guest
 				  * connections and forward accepts wait past it */
+	guint reassembly_max_bytes; /* IP fragments held, all ports; one port
+				     * may hold half */
 };
 
 #define UN_ROUTER_HOST_SOCKETS_DEFAULT 4096u
 #define UN_ROUTER_HOST_SOCKETS_MIN 16u
 #define UN_ROUTER_HOST_SOCKETS_MAX 1048576u
+#define UN_ROUTER_REASSEMBLY_BYTES_DEFAULT (256u * 1024u)
+#define UN_ROUTER_REASSEMBLY_BYTES_MIN (128u * 1024u) /* one 64 KiB datagram per port */
+#define UN_ROUTER_REASSEMBLY_BYTES_MAX (64u << 20)
 
 /* Read UN_ROUTER_KEYS from @c with QEMU's defaults and checks
  * (10.0.2.0/24, host .2, DNS .3, DHCP from .15, fec0::/64). */
@@ -161,6 +166,9 @@ void un_router_describe(struct un_router *r, const struct un_router_config *rc,
 /* New connections refused since start because libslirp's host sockets
  * were at max-host-sockets or the process had no descriptor left. */
 guint64 un_router_host_sockets_refused(const struct un_router *r);
+/* Members for `stats`: "host-sockets-refused", "host-sockets",
+ * "fragments-held"; @b is inside an object. @r may be NULL (no router). */
+void un_router_stats(const struct un_router *r, JsonBuilder *b);
 void un_router_free(struct un_router *r);
 
 #endif

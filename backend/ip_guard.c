@@ -19,7 +19,7 @@
  *     fragment, lengths and checksum rewritten, IPv6 fragment header
  *     removed) and checked like any other frame.
  * Limits: at most max_datagrams datagrams and max_bytes of memory (payload
- * plus bookkeeping) in all, max_port_bytes per port; a fragment beyond them
+ * plus bookkeeping) in all, half the datagrams and max_port_bytes per port; a fragment beyond them
  * is dropped. A datagram not whole after timeout_us is dropped. Each frame
  * lost this way is counted once, as "fragment", on the port that sent it.
  * Only a fragment header right after the fixed IPv6 header is reassembled;
@@ -320,30 +320,40 @@ static gboolean dgram_matches(const struct guard_dgram *d,
 	       memcmp(d->dst, p->ip + soff + alen, alen) == 0;
 }
 
-static gsize guard_port_bytes(const struct un_ip_guard *g,
-			      const struct un_port *from)
+/* Bytes and datagrams held for @from. */
+static void guard_port_usage(const struct un_ip_guard *g,
+			     const struct un_port *from, gsize *bytes,
+			     guint *dgrams)
 {
-	gsize n = 0;
-
+	*bytes = 0;
+	*dgrams = 0;
 	for (GList *l = g->dgrams.head; l; l = l->next) {
 		const struct guard_dgram *d = l->data;
 
-		if (d->owner == from)
-			n += d->bytes;
+		if (d->owner != from)
+			continue;
+		*bytes += d->bytes;
+		(*dgrams)++;
 	}
-	return n;
 }
 
-/* TRUE if @cost more bytes (and a new datagram when @new_dgram) fit. */
+/* TRUE if @cost more bytes (and a new datagram when @new_dgram) fit. One
+ * port may hold half the datagrams, so one guest cannot block the rest. */
 static gboolean guard_fits(const struct un_ip_guard *g,
 			   const struct un_port *from, gsize cost,
 			   gboolean new_dgram)
 {
+	gsize port_bytes;
+	guint port_dgrams;
+
 	if (new_dgram && g->dgrams.length >= g->lim.max_datagrams)
 		return FALSE;
 	if (g->bytes + cost > g->lim.max_bytes)
 		return FALSE;
-	return guard_port_bytes(g, from) + cost <= g->lim.max_port_bytes;
+	guard_port_usage(g, from, &port_bytes, &port_dgrams);
+	if (new_dgram && port_dgrams >= MAX(1u, g->lim.max_datagrams / 2))
+		return FALSE;
+	return port_bytes + cost <= g->lim.max_port_bytes;
 }
 
 static struct guard_dgram *dgram_new(struct un_ip_guard *g,

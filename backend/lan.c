@@ -51,15 +51,26 @@ struct un_dhcp_net un_lan_dhcp_facts(const struct un_router_config *rc,
 	};
 }
 
+/* The NIC a frame for the router came in on: where its source MAC was just
+ * learnt (the switch learns before it forwards), else the router's port.
+ * Drops and fragment budgets then belong to the guest that caused them. */
+static struct un_port *lan_ingress(struct un_lan *lan, const struct un_frame *f)
+{
+	struct un_port *p = un_switch_lookup(lan->sw, un_frame_src(f));
+
+	return p ? p : lan->router_port;
+}
+
 static void lan_to_router(void *opaque, const struct un_frame *f)
 {
 	struct un_lan *lan = opaque;
+	struct un_port *from = lan_ingress(lan, f);
 
 	if (lan->filter && !lan->filter(lan->filter_opaque, f)) {
-		un_port_drop(lan->router_port, UN_DROP_FILTERED);
+		un_port_drop(from, UN_DROP_FILTERED);
 		return;
 	}
-	un_router_input(lan->router, lan->router_port, f);
+	un_router_input(lan->router, from, f);
 }
 
 static void lan_from_router(void *opaque, const struct un_frame *f)

@@ -195,7 +195,8 @@ e2e_log "usernetd CPU after the attack: ${cpu_pct}% of a core over 5 s"
 ## Drops counted by reason
 
 drops() { jq -r --arg r "$2" "[$1 | .drops[\$r]] | add // 0" "$E2E_TMP/stats.json"; }
-frag=$(drops '.networks[0]."router-port"' fragment)
+# The router counts a guest's drops on that guest's NIC.
+frag=$(($(drops '.networks[0].nics[]' fragment) + $(drops '.networks[0]."router-port"' fragment)))
 malf=$(($(drops '.networks[0].nics[]' malformed) + $(drops '.networks[0]."router-port"' malformed)))
 full=$(drops '.networks[0].nics[]' table-full)
 e2e_log "drops: fragment=$frag malformed=$malf table-full=$full"

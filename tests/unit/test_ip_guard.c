@@ -499,6 +499,25 @@ static void test_limits(void **state)
 	assert_int_equal(feed(fx, &fx->b, frag4(big, 0, 992, TRUE), T0 + 31 * SEC), UN_GUARD_HELD);
 }
 
+/* One port (on natnet: one guest) holds at most half the datagrams, so a
+ * guest filling the table cannot stop another's fragments. */
+static void test_port_datagram_share(void **state)
+{
+	struct fixture *fx = *state;
+	g_autoptr(GByteArray) ping = ping4(0, 1000);
+
+	for (guint id = 0; id < UN_IP_GUARD_DATAGRAMS_MAX / 2; id++) {
+		gf_put16(ping->data + 18, id);
+		assert_int_equal(feed(fx, &fx->a, frag4(ping, 0, 8, TRUE), T0),
+				 UN_GUARD_HELD);
+	}
+	gf_put16(ping->data + 18, 500);
+	assert_int_equal(feed(fx, &fx->a, frag4(ping, 0, 8, TRUE), T0), UN_GUARD_DROP);
+	assert_int_equal(drops(&fx->a, UN_DROP_FRAGMENT), 1);
+	gf_put16(ping->data + 18, 501);
+	assert_int_equal(feed(fx, &fx->b, frag4(ping, 0, 8, TRUE), T0), UN_GUARD_HELD);
+}
+
 /* ---- IPv6 fragments ---- */
 
 static void test_v6_in_order_and_reverse(void **state)
@@ -554,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ports_do_not_mix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_departed_port_not_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_datagram_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v6_in_order_and_reverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v6_atomic_overlap_and_too_big, setup, teardown),
 	};

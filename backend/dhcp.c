@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ratelimit.h"
+
 /* Wire facts: RFC 791 (IPv4), 768 (UDP), 826 (ARP), 951 (BOOTP). */
 #define ETHERTYPE_IPV4 0x0800u
 #define ETHERTYPE_ARP 0x0806u
@@ -155,9 +157,7 @@ struct un_dhcp {
 	guint64 pool;                    /* addresses leasable dynamically */
 	guint32 cursor;                  /* where the search for a free one starts */
 	guint16 ip_id;
-	gboolean warned;                 /* a "full" warning went out ... */
-	gint64 warned_us;                /* ... at this time */
-	guint64 unwarned;                /* refusals since */
+	struct un_ratelimit full_log;    /* "full" warnings, refusals held */
 	gint64 (*now)(void *opaque);
 	void *now_opaque;
 	struct un_dhcp_stats stats;
@@ -512,26 +512,23 @@ static void dhcp_refuse(struct un_dhcp *d, struct un_port *from,
 {
 	char m[18], a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
 	g_autofree char *what = NULL, *since = NULL;
+	guint64 unwarned;
 
 	d->stats.unserved++;
 	un_port_drop(from, UN_DROP_TABLE_FULL);
-	if (d->warned && now - d->warned_us < UN_DHCP_WARN_INTERVAL_S * G_USEC_PER_SEC) {
-		d->unwarned++;
+	if (!un_ratelimit_pass(&d->full_log, UN_DHCP_WARN_INTERVAL_S * G_USEC_PER_SEC,
+			       now, &unwarned))
 		return;
-	}
 	what = table ? g_strdup_printf("lease table is full (%u entries, none ended)",
 				       d->cfg.max_leases)
 		     : g_strdup_printf("range %s-%s is full (%" G_GUINT64_FORMAT " addresses leased or held, none ended)",
 				       ip_str(ntohl(d->cfg.first.s_addr), a1),
 				       ip_str(ntohl(d->cfg.last.s_addr), a2), d->pool);
-	if (d->unwarned)
+	if (unwarned)
 		since = g_strdup_printf(" (%" G_GUINT64_FORMAT " more refused since the last warning)",
-					d->unwarned);
+					unwarned);
 	g_warning("network \"%s\": DHCP %s: %s gets no address; widen dhcp-range or shorten dhcp-lease%s",
 		  d->name, what, mac_str(r->mac, m), since ? since : "");
-	d->warned = TRUE;
-	d->warned_us = now;
-	d->unwarned = 0;
 }
 
 /* A new dynamic entry for a MAC that has none: at @want (host order) when

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 
 #include "capture.h"
+#include "ratelimit.h"
 #include "usernet/switch.h"
 #include "usernet/uplink.h"
 
@@ -32,7 +33,7 @@ struct un_lan {
 	void *filter_opaque;
 	struct un_dhcp *dhcp;
 	struct un_uplinks *uplinks; /* their ports are on sw */
-	gint64 dhcp_warned_us;      /* last foreign-DHCP warning; 0: never */
+	struct un_ratelimit dhcp_log; /* foreign-DHCP warnings */
 };
 
 struct un_dhcp_net un_lan_dhcp_facts(const struct un_router_config *rc,
@@ -171,14 +172,11 @@ static void lan_foreign_dhcp(struct un_lan *lan, struct un_port *from,
 			     const struct un_frame *f)
 {
 	const uint8_t *ip = f->data + UN_ETH_HEADER_BYTES;
-	gint64 now;
 
-	if (!lan_is_dhcp_reply(f))
+	if (!lan_is_dhcp_reply(f) ||
+	    !un_ratelimit_pass(&lan->dhcp_log, LAN_DHCP_WARN_INTERVAL_US,
+			       g_get_monotonic_time(), NULL))
 		return;
-	now = g_get_monotonic_time();
-	if (lan->dhcp_warned_us && now - lan->dhcp_warned_us < LAN_DHCP_WARN_INTERVAL_US)
-		return;
-	lan->dhcp_warned_us = now;
 	g_warning("network '%s': another DHCP server answers on this segment "
 		  "(%u.%u.%u.%u, through %s); two servers hand out clashing "
 		  "leases: set dhcp=off on all networks of the segment but one",

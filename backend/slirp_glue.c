@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "ip_guard.h"
+#include "ratelimit.h"
 #include "usernet/error.h"
 #include "usernet/network.h"
 #include "usernet/router.h"
@@ -111,14 +112,12 @@ struct un_router {
 	struct sockaddr_in outbound4;
 	struct sockaddr_in6 outbound6;
 	struct in_addr net, mask;
-	gint64 guest_error_us;
-	guint guest_errors_quiet;
+	struct un_ratelimit guest_error_log;
 	guint max_host_sockets;
 	guint64 host_sockets_refused; /* connections refused at the limit */
 	guint syns_since_fill; /* SYNs let in since polls was last filled: each
 				* may have opened a socket polls does not hold yet */
-	gint64 limit_logged_us;
-	guint limit_quiet;
+	struct un_ratelimit limit_log;
 };
 
 /* ---- the GSource ---- */
@@ -294,17 +293,15 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 static void cb_guest_error(const char *msg, void *opaque)
 {
 	struct un_router *r = opaque;
-	gint64 now = g_get_monotonic_time();
+	guint64 held;
 
-	if (now - r->guest_error_us < GUEST_ERROR_INTERVAL_US) {
-		r->guest_errors_quiet++;
+	if (!un_ratelimit_pass(&r->guest_error_log, GUEST_ERROR_INTERVAL_US,
+			       g_get_monotonic_time(), &held))
 		return;
-	}
-	g_warning("network \"%s\": guest error: %s (%u more in the last %d s not shown)",
-		  r->name, msg, r->guest_errors_quiet,
+	g_warning("network \"%s\": guest error: %s (%" G_GUINT64_FORMAT
+		  " more in the last %d s not shown)",
+		  r->name, msg, held,
 		  (int)(GUEST_ERROR_INTERVAL_US / G_USEC_PER_SEC));
-	r->guest_error_us = now;
-	r->guest_errors_quiet = 0;
 }
 
 static int64_t cb_clock_get_ns(void *opaque)
@@ -851,18 +848,16 @@ static gboolean router_add_guestfwd(struct un_router *r,
 
 static void router_limit_log(struct un_router *r, const char *why)
 {
-	gint64 now = g_get_monotonic_time();
+	guint64 held;
 
 	r->host_sockets_refused++;
-	if (now - r->limit_logged_us < LIMIT_LOG_INTERVAL_US) {
-		r->limit_quiet++;
+	if (!un_ratelimit_pass(&r->limit_log, LIMIT_LOG_INTERVAL_US,
+			       g_get_monotonic_time(), &held))
 		return;
-	}
-	g_warning("network \"%s\": %s; refusing new connections, serving the open ones (%u more refused in the last %d s)",
-		  r->name, why, r->limit_quiet,
+	g_warning("network \"%s\": %s; refusing new connections, serving the open ones (%" G_GUINT64_FORMAT
+		  " more refused in the last %d s)",
+		  r->name, why, held,
 		  (int)(LIMIT_LOG_INTERVAL_US / G_USEC_PER_SEC));
-	r->limit_logged_us = now;
-	r->limit_quiet = 0;
 }
 
 /* Can libslirp not open one more socket? Probes with a duplicate of @fd
@@ -1095,8 +1090,6 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->outbound6.sin6_addr = in6addr_loopback;
 	r->net = rc->net;
 	r->mask = rc->mask;
-	r->guest_error_us = G_MININT64 / 2;
-	r->limit_logged_us = G_MININT64 / 2;
 	r->max_host_sockets = rc->max_host_sockets ? rc->max_host_sockets
 						   : UN_ROUTER_HOST_SOCKETS_DEFAULT;
 	if (!router_start(r, rc, error) || !router_add_forwards(r, rc, error)) {

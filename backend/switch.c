@@ -28,6 +28,8 @@
 
 #include <string.h>
 
+#include "ratelimit.h"
+
 /* Sweep aged entries of a full table at most this often. */
 #define SW_SWEEP_INTERVAL_US G_USEC_PER_SEC
 /* Say "table full" in the log at most this often per switch. */
@@ -47,7 +49,7 @@ struct un_switch {
 	GPtrArray *ports;   /* struct un_port *, borrowed */
 	GHashTable *table;  /* &entry->mac -> struct sw_entry (owned) */
 	gint64 swept_us;    /* last sweep of a full table */
-	gint64 warned_us;   /* last "table full" warning; 0: never */
+	struct un_ratelimit full_log; /* "table full" warnings */
 };
 
 gboolean un_switch_config_parse(struct un_switch_config *sc,
@@ -190,9 +192,8 @@ static void sw_table_full(struct un_switch *sw, struct un_port *from,
 			  gint64 now)
 {
 	un_port_drop(from, UN_DROP_TABLE_FULL);
-	if (sw->warned_us != 0 && now - sw->warned_us < SW_WARN_INTERVAL_US)
+	if (!un_ratelimit_pass(&sw->full_log, SW_WARN_INTERVAL_US, now, NULL))
 		return;
-	sw->warned_us = now;
 	g_warning("switch '%s': MAC table full (%u entries); NIC %s sends from "
 		  "MACs it cannot learn (counted as table-full; raise "
 		  "mac-table-size if the network really has that many)",

@@ -79,19 +79,7 @@ if e2e_listening "$NS" tcp 127.0.0.1 "$FWD_PORT"; then e2e_ok nat-hostfwd-bound;
 
 ## natnet and internal carry a namespace guest's traffic
 
-cat >"$E2E_TMP/hook.sh" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-bound | renew)
-	ip -4 addr flush dev "$interface"
-	ip addr add "$ip/$mask" dev "$interface"
-	echo "$ip" >"$LEASE_OUT"
-	;;
-esac
-exit 0
-EOF
-chmod 0755 "$E2E_TMP/hook.sh"
+e2e_udhcpc_ip_hook "$E2E_TMP/hook.sh"
 attach() {
 	e2e_bg "$E2E_TMP/plug.$1.log" "$PLUG" --tap tap0 --netns "$NS-$1" "$DIR/$2.stream"
 	e2e_wait_for 5 ip -n "$NS-$1" link show tap0 >/dev/null 2>&1 || return 1

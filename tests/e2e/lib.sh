@@ -452,3 +452,21 @@ e2e_need_usernet() {
 		[ -e "$USERNET_PLUGIN_PATH/$k.so" ] || e2e_cannot_run "no $k plugin in $USERNET_PLUGIN_PATH"
 	done
 }
+
+# e2e_udhcpc_ip_hook PATH: a udhcpc -s script at PATH that puts the lease
+# on the interface and writes the bare address to $LEASE_OUT.
+e2e_udhcpc_ip_hook() {
+	cat >"$1" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
+bound | renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/$mask" dev "$interface"
+	echo "$ip" >"$LEASE_OUT"
+	;;
+esac
+exit 0
+EOF
+	chmod 0755 "$1"
+}

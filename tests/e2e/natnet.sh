@@ -139,19 +139,7 @@ GB=$!
 
 ## natnet at scale: namespace guests on big.stream (while the QEMU guests run)
 
-cat >"$E2E_TMP/hook.sh" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-bound | renew)
-	ip -4 addr flush dev "$interface"
-	ip addr add "$ip/$mask" dev "$interface"
-	echo "$ip" >"$LEASE_OUT"
-	;;
-esac
-exit 0
-EOF
-chmod 0755 "$E2E_TMP/hook.sh"
+e2e_udhcpc_ip_hook "$E2E_TMP/hook.sh"
 declare -A PLUG_PID
 mac_of() { printf '52:54:00:5c:00:%02x' "$1"; }
 

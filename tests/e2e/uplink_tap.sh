@@ -46,19 +46,7 @@ for t in ubr0 uho0; do
 		e2e_cannot_run "cannot make tap $t in $H"
 done
 
-cat >"$E2E_TMP/hook.sh" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;
-bound | renew)
-	ip -4 addr flush dev "$interface"
-	ip addr add "$ip/$mask" dev "$interface"
-	echo "$ip" >"$LEASE_OUT"
-	;;
-esac
-exit 0
-EOF
-chmod 0755 "$E2E_TMP/hook.sh"
+e2e_udhcpc_ip_hook "$E2E_TMP/hook.sh"
 
 # uplug GUEST ENDPOINT: usernet-plug on ENDPOINT, tap0 up in GUEST's namespace.
 uplug() {

@@ -470,3 +470,18 @@ exit 0
 EOF
 	chmod 0755 "$1"
 }
+
+# e2e_expect_sha NAME FILE GUEST_SHA MIN_BYTES: ok when the host's FILE has
+# GUEST_SHA as its sha256 and at least MIN_BYTES.
+e2e_expect_sha() {
+	local host size
+	host=$(e2e_sha256 "$2")
+	size=$(stat -c %s "$2" 2>/dev/null || echo 0)
+	if [ -z "$3" ] || [ "$host" != "$3" ]; then
+		e2e_not_ok "$1" "sha256 differs: host ${host:-none} ($size bytes), guest ${3:-none}"
+	elif [ "$size" -lt "$4" ]; then
+		e2e_not_ok "$1" "only $size bytes"
+	else
+		e2e_ok "$1"
+	fi
+}

@@ -21,13 +21,12 @@
  * and again when the guest sends after it closed) that carries the bytes
  * of the guest's connection to the forward, as QEMU's tcp chardev does;
  * reading from the host pauses while libslirp cannot take more.
- * Host sockets are bounded: at max-host-sockets (the sockets libslirp
- * watches) or when the process is out of descriptors (EMFILE, ENFILE), a
- * new guest TCP connection is refused (its SYN dropped and counted as
- * table-full at max-host-sockets; at EMFILE libslirp resets it) and a
- * forward's listener is not polled for a second, so a pending accept
- * cannot spin the loop; existing connections carry on. Logged once per
- * minute with the count since. */
+ * Host sockets are bounded (host_sockets.c counts libslirp's through
+ * register/unregister_poll_fd): a guest frame that would open one past
+ * max-host-sockets is dropped and counted as table-full; out of
+ * descriptors (EMFILE, ENFILE) libslirp refuses it itself. A forward's
+ * listener is then not polled for a second, so a pending accept cannot
+ * spin the loop; existing connections carry on. */
 #define G_LOG_DOMAIN "usernet-slirp"
 
 #include <libslirp.h>
@@ -40,6 +39,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "host_sockets.h"
 #include "ip_guard.h"
 #include "ratelimit.h"
 #include "usernet/error.h"
@@ -113,11 +113,7 @@ struct un_router {
 	struct sockaddr_in6 outbound6;
 	struct in_addr net, mask;
 	struct un_ratelimit guest_error_log;
-	guint max_host_sockets;
-	guint64 host_sockets_refused; /* connections refused at the limit */
-	guint syns_since_fill; /* SYNs let in since polls was last filled: each
-				* may have opened a socket polls does not hold yet */
-	struct un_ratelimit limit_log;
+	struct un_host_sockets *host_sockets; /* the max-host-sockets bound */
 };
 
 /* ---- the GSource ---- */
@@ -215,7 +211,6 @@ static gboolean source_prepare(GSource *base, gint *timeout)
 	g_ptr_array_set_size(r->polled, 0);
 	slirp_pollfds_fill(r->slirp, &ms, router_add_poll, r);
 	g_hash_table_foreach_remove(r->polls, router_poll_stale, r);
-	r->syns_since_fill = 0;
 	if (ms == UINT32_MAX) {
 		*timeout = -1;
 		r->deadline_us = G_MAXINT64;
@@ -240,7 +235,6 @@ static gboolean source_check(GSource *base)
 }
 
 static void router_relays_kick(struct un_router *r);
-static gboolean router_host_sockets_full(struct un_router *r, int fd);
 
 /* A listener with a connection pending while no socket can be had: hold
  * it for a second rather than let libslirp's accept fail at once again. */
@@ -250,7 +244,7 @@ static void router_listeners_hold(struct un_router *r)
 		struct router_poll *p = g_ptr_array_index(r->polled, i);
 
 		if (!p->listener || !(p->pfd.revents & G_IO_IN) ||
-		    !router_host_sockets_full(r, p->pfd.fd))
+		    !un_host_sockets_full(r->host_sockets, p->pfd.fd))
 			continue;
 		p->pfd.revents &= (gushort)~G_IO_IN;
 		p->held_until_us = g_get_monotonic_time() + G_USEC_PER_SEC;
@@ -376,14 +370,20 @@ static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 				  router_timer_fire, t);
 }
 
-/* Sockets are picked up at the next fill, dropped at the first fill
- * that no longer names them. */
+/* Polling picks sockets up at the next fill and drops them at the first
+ * fill that no longer names them; these count them for the bound. */
 static void cb_register_poll_fd(int fd, void *opaque)
 {
+	struct un_router *r = opaque;
+
+	un_host_sockets_opened(r->host_sockets, fd);
 }
 
 static void cb_unregister_poll_fd(int fd, void *opaque)
 {
+	struct un_router *r = opaque;
+
+	un_host_sockets_closed(r->host_sockets, fd);
 }
 
 /* libslirp can take guestfwd data again. */
@@ -404,7 +404,7 @@ static const SlirpCb router_callbacks = {
 #endif
 	.timer_free = cb_timer_free,
 	.timer_mod = cb_timer_mod,               /* GLib timeout */
-	.register_poll_fd = cb_register_poll_fd, /* nothing: see the fill */
+	.register_poll_fd = cb_register_poll_fd, /* host socket count */
 	.unregister_poll_fd = cb_unregister_poll_fd,
 	.notify = cb_notify,                     /* relays may read again */
 };
@@ -842,105 +842,42 @@ static gboolean router_add_guestfwd(struct un_router *r,
 	return FALSE;
 }
 
-/* ---- host socket limit ---- */
+/* ---- host socket limit (host_sockets.c) ---- */
 
-#define LIMIT_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
-
-static void router_limit_log(struct un_router *r, const char *why)
-{
-	guint64 held;
-
-	r->host_sockets_refused++;
-	if (!un_ratelimit_pass(&r->limit_log, LIMIT_LOG_INTERVAL_US,
-			       g_get_monotonic_time(), &held))
-		return;
-	g_warning("network \"%s\": %s; refusing new connections, serving the open ones (%" G_GUINT64_FORMAT
-		  " more refused in the last %d s)",
-		  r->name, why, held,
-		  (int)(LIMIT_LOG_INTERVAL_US / G_USEC_PER_SEC));
-}
-
-/* Can libslirp not open one more socket? Probes with a duplicate of @fd
- * (any open descriptor, -1: stderr) for EMFILE/ENFILE; logs and counts
- * when full. */
-static gboolean router_host_sockets_full(struct un_router *r, int fd)
-{
-	g_autofree char *why = NULL;
-	int probe;
-
-	guint open = g_hash_table_size(r->polls) + r->syns_since_fill;
-
-	if (open >= r->max_host_sockets) {
-		why = g_strdup_printf("%u host sockets open, max-host-sockets=%u",
-				      open, r->max_host_sockets);
-		router_limit_log(r, why);
-		return TRUE;
-	}
-	probe = fcntl(fd < 0 ? STDERR_FILENO : fd, F_DUPFD_CLOEXEC, 0);
-	if (probe >= 0) {
-		close(probe);
-		return FALSE;
-	}
-	if (errno != EMFILE && errno != ENFILE)
-		return FALSE;
-	why = g_strdup_printf("out of file descriptors (%s; raise ulimit -n)",
-			      g_strerror(errno));
-	router_limit_log(r, why);
-	return TRUE;
-}
-
-/* A guest's TCP SYN (without ACK) in an untagged IPv4 or IPv6 frame:
- * a new connection libslirp would open a host socket for. */
-static gboolean frame_is_tcp_syn(const uint8_t *d, size_t len)
-{
-	size_t l4;
-
-	if (len < 14 + 40)
-		return FALSE;
-	if (d[12] == 0x08 && d[13] == 0x00) {
-		if (d[14 + 9] != IPPROTO_TCP)
-			return FALSE;
-		l4 = 14 + (size_t)(d[14] & 0x0f) * 4;
-	} else if (d[12] == 0x86 && d[13] == 0xdd) {
-		if (d[14 + 6] != IPPROTO_TCP)
-			return FALSE;
-		l4 = 14 + 40;
-	} else {
-		return FALSE;
-	}
-	return len >= l4 + 14 && (d[l4 + 13] & 0x12) == 0x02;
-}
-
-/* FALSE to drop @d: a new guest connection past max-host-sockets (counted
- * on @from). Out of descriptors, libslirp itself resets the connection. */
+/* FALSE to drop @d: a new guest connection past max-host-sockets, counted
+ * as table-full on @from. */
 static gboolean router_guest_connection_ok(struct un_router *r,
 					   struct un_port *from,
 					   const uint8_t *d, size_t len)
 {
-	if (!frame_is_tcp_syn(d, len))
-		return TRUE;
-	if (!router_host_sockets_full(r, -1)) {
-		r->syns_since_fill++;
-		return TRUE;
-	}
-	if (g_hash_table_size(r->polls) + r->syns_since_fill < r->max_host_sockets)
+	if (un_host_sockets_admit(r->host_sockets, d, len))
 		return TRUE;
 	if (from)
 		un_port_drop(from, UN_DROP_TABLE_FULL);
 	return FALSE;
 }
 
+/* A guest frame to libslirp, if the host socket bound lets it in. */
+static void router_slirp_input(struct un_router *r, struct un_port *from,
+			       const uint8_t *d, size_t len)
+{
+	if (!router_guest_connection_ok(r, from, d, len))
+		return;
+	slirp_input(r->slirp, d, (int)len);
+	un_host_sockets_input_done(r->host_sockets);
+}
+
 guint64 un_router_host_sockets_refused(const struct un_router *r)
 {
-	return r->host_sockets_refused;
+	return un_host_sockets_refused(r->host_sockets);
 }
 
 void un_router_stats(const struct un_router *r, JsonBuilder *b)
 {
 	json_builder_set_member_name(b, "host-sockets-refused");
-	json_builder_add_int_value(b, r ? (gint64)r->host_sockets_refused : 0);
+	json_builder_add_int_value(b, r ? (gint64)un_host_sockets_refused(r->host_sockets) : 0);
 	json_builder_set_member_name(b, "host-sockets");
-	json_builder_add_int_value(b, r ? g_hash_table_size(r->polls) : 0);
+	json_builder_add_int_value(b, r ? un_host_sockets_count(r->host_sockets) : 0);
 	json_builder_set_member_name(b, "fragments-held");
 	json_builder_add_int_value(b, r ? un_ip_guard_held_frames(r->guard) : 0);
 }
@@ -1090,8 +1027,10 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->outbound6.sin6_addr = in6addr_loopback;
 	r->net = rc->net;
 	r->mask = rc->mask;
-	r->max_host_sockets = rc->max_host_sockets ? rc->max_host_sockets
-						   : UN_ROUTER_HOST_SOCKETS_DEFAULT;
+	r->host_sockets = un_host_sockets_new(name, rc->max_host_sockets
+						    ? rc->max_host_sockets
+						    : UN_ROUTER_HOST_SOCKETS_DEFAULT,
+					      rc->host, rc->dns);
 	if (!router_start(r, rc, error) || !router_add_forwards(r, rc, error)) {
 		un_router_free(r);
 		return NULL;
@@ -1111,13 +1050,11 @@ void un_router_input(struct un_router *r, struct un_port *from,
 
 	switch (un_ip_guard_input(r->guard, from, f, g_get_monotonic_time(), &whole)) {
 	case UN_GUARD_PASS:
-		if (router_guest_connection_ok(r, from, f->data, f->len))
-			slirp_input(r->slirp, f->data, (int)f->len);
+		router_slirp_input(r, from, f->data, f->len);
 		break;
 	case UN_GUARD_WHOLE:
 		data = g_bytes_get_data(whole, &len);
-		if (router_guest_connection_ok(r, from, data, len))
-			slirp_input(r->slirp, data, (int)len);
+		router_slirp_input(r, from, data, len);
 		break;
 	case UN_GUARD_HELD:
 	case UN_GUARD_DROP:
@@ -1159,6 +1096,7 @@ void un_router_free(struct un_router *r)
 	un_ip_guard_free(r->guard);
 	g_hash_table_destroy(r->polls);
 	g_ptr_array_unref(r->polled);
+	un_host_sockets_free(r->host_sockets);
 	g_free(r->name);
 	g_free(r);
 }

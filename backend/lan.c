@@ -270,9 +270,29 @@ void un_lan_describe(struct un_lan *lan, JsonBuilder *b)
 	un_uplinks_describe(lan->uplinks, b);
 }
 
+/* "mac-table": entries, its cap, floods to unknown MACs, MACs not learnt. */
+static void lan_mac_table_describe(const struct un_switch *sw, JsonBuilder *b)
+{
+	struct un_switch_counters c = un_switch_counters(sw);
+
+	json_builder_set_member_name(b, "mac-table");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "entries");
+	json_builder_add_int_value(b, c.entries);
+	json_builder_set_member_name(b, "max");
+	json_builder_add_int_value(b, c.table_max);
+	json_builder_set_member_name(b, "unknown-unicast-flooded");
+	json_builder_add_int_value(b, (gint64)c.flooded);
+	json_builder_set_member_name(b, "not-learnt");
+	json_builder_add_int_value(b, (gint64)c.not_learnt);
+	json_builder_end_object(b);
+}
+
 void un_lan_stats(struct un_lan *lan, JsonBuilder *b)
 {
-	un_router_stats(lan->router, b);
+	if (lan->router)
+		un_router_stats(lan->router, b);
+	lan_mac_table_describe(lan->sw, b);
 	if (lan->router_port)
 		lan_router_port_describe(lan->router_port, b);
 }

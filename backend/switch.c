@@ -50,6 +50,8 @@ struct un_switch {
 	GHashTable *table;  /* &entry->mac -> struct sw_entry (owned) */
 	gint64 swept_us;    /* last sweep of a full table */
 	struct un_ratelimit full_log; /* "table full" warnings */
+	guint64 flooded;    /* unicast frames flooded: destination not learnt */
+	guint64 not_learnt; /* source MACs the full table could not take */
 };
 
 gboolean un_switch_config_parse(struct un_switch_config *sc,
@@ -117,6 +119,16 @@ guint un_switch_table_len(const struct un_switch *sw)
 guint un_switch_port_count(const struct un_switch *sw)
 {
 	return sw->ports->len;
+}
+
+struct un_switch_counters un_switch_counters(const struct un_switch *sw)
+{
+	return (struct un_switch_counters){
+		.entries = g_hash_table_size(sw->table),
+		.table_max = sw->table_max,
+		.flooded = sw->flooded,
+		.not_learnt = sw->not_learnt,
+	};
 }
 
 static gint64 sw_mac_key(const uint8_t *mac)
@@ -192,6 +204,7 @@ static void sw_table_full(struct un_switch *sw, struct un_port *from,
 			  gint64 now)
 {
 	un_port_drop(from, UN_DROP_TABLE_FULL);
+	sw->not_learnt++;
 	if (!un_ratelimit_pass(&sw->full_log, SW_WARN_INTERVAL_US, now, NULL))
 		return;
 	g_warning("switch '%s': MAC table full (%u entries); NIC %s sends from "
@@ -272,9 +285,15 @@ void un_switch_input(struct un_switch *sw, struct un_port *from,
 	}
 	now = sw->now_us();
 	sw_learn(sw, from, src, now);
-	e = sw_mac_is_group(dst) ? NULL : sw_lookup(sw, dst, now);
-	if (!e)
+	if (sw_mac_is_group(dst)) {
 		sw_flood(sw, from, f);
+		return;
+	}
+	e = sw_lookup(sw, dst, now);
+	if (!e) {
+		sw->flooded++;
+		sw_flood(sw, from, f);
+	}
 	else if (e->port == from)
 		un_port_drop(from, UN_DROP_NO_PEER); /* already on its segment */
 	else

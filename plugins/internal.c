@@ -128,6 +128,11 @@ static void internal_describe_port(struct un_network *n, struct un_port *p,
 	un_lan_describe_port(internal_of(n)->lan, p, b);
 }
 
+static void internal_stats(struct un_network *n, JsonBuilder *b)
+{
+	un_lan_stats(internal_of(n)->lan, b);
+}
+
 static const char *const internal_keys[] = { UN_SWITCH_KEYS, "dhcp", "net",
 					     UN_DHCP_KEYS, UN_UPLINK_KEYS, NULL };
 
@@ -145,4 +150,5 @@ G_MODULE_EXPORT const struct un_kind_ops un_kind_entry = {
 	.destroy = internal_destroy,
 	.describe = internal_describe,
 	.describe_port = internal_describe_port,
+	.stats = internal_stats,
 };

@@ -50,9 +50,10 @@ void un_lan_detach(struct un_lan *lan, struct un_port *p);
  * state, reserved, remaining seconds) and "router-port" (with a router:
  * its engine port's counters); @b is inside an object. */
 void un_lan_describe(struct un_lan *lan, JsonBuilder *b);
-/* Members for `stats`: un_router_stats, and "router-port" with the
- * counters of the router's engine port (frames the router's checks and
- * fragment reassembly dropped, from any NIC); @b is inside an object. */
+/* Members for `stats`: un_router_stats (with a router), "mac-table" (the
+ * switch's un_switch_counters), and "router-port" with the counters of
+ * the router's engine port (frames the router's checks and fragment
+ * reassembly dropped, from any NIC); @b is inside an object. */
 void un_lan_stats(struct un_lan *lan, JsonBuilder *b);
 /* "ip" for @p: the address the DHCP server leased (or offered) its MAC;
  * nothing when it holds none. */

@@ -66,6 +66,14 @@ struct un_port *un_switch_lookup(struct un_switch *sw,
 guint un_switch_table_len(const struct un_switch *sw);
 guint un_switch_port_count(const struct un_switch *sw);
 
+/* What the MAC table holds and what it could not do, since the start. */
+struct un_switch_counters {
+	guint entries, table_max;
+	guint64 flooded;    /* unicast to an unknown MAC, sent to every port */
+	guint64 not_learnt; /* frames whose source MAC a full table refused */
+};
+struct un_switch_counters un_switch_counters(const struct un_switch *sw);
+
 /* ---- engine ports -------------------------------------------------------- */
 
 /* Where an engine port's frames go: the engine's input. */

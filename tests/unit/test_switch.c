@@ -188,6 +188,10 @@ static void test_unknown_unicast_floods_then_learns(void **state)
 	assert_int_equal(un_switch_table_len(fx->sw), 2);
 	/* tx counted by un_port_send */
 	assert_int_equal(fx->p[1].port.counters.tx_frames, 2);
+	/* the first frame was the only unknown unicast */
+	assert_int_equal(un_switch_counters(fx->sw).flooded, 1);
+	assert_int_equal(un_switch_counters(fx->sw).entries, 2);
+	assert_int_equal(un_switch_counters(fx->sw).not_learnt, 0);
 }
 
 static void test_broadcast_and_multicast_flood(void **state)
@@ -208,6 +212,9 @@ static void test_broadcast_and_multicast_flood(void **state)
 	assert_int_equal(last_tag(fx, 0), 8);
 	/* group addresses are never learnt as destinations */
 	assert_null(un_switch_lookup(fx->sw, MAC_BCAST));
+	/* flooding a group address is no unknown-unicast flood; the first
+	 * frame (to B, not yet learnt) was one */
+	assert_int_equal(un_switch_counters(fx->sw).flooded, 1);
 }
 
 static void test_never_back_to_ingress(void **state)
@@ -303,6 +310,9 @@ static void test_table_cap_random_macs(void **state)
 	 * frame from any other MAC was refused learning */
 	assert_int_equal(distinct, 2000);
 	assert_int_equal(drops(fx, 2, UN_DROP_TABLE_FULL), 2000 - 6);
+	assert_int_equal(un_switch_counters(fx->sw).not_learnt, 2000 - 6);
+	assert_int_equal(un_switch_counters(fx->sw).table_max, 8);
+	assert_int_equal(un_switch_counters(fx->sw).flooded, 0);
 	/* still forwarded: A is known, so every frame reached port 0 only */
 	assert_int_equal(got(fx, 0), 2001);
 	assert_int_equal(got(fx, 1), 1);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # usernet - build, test, install. Run ./configure first, or let `make` do it.
 #   make            build usernetd, plugins and tools into build/
-#   make check      deps, an ASan/UBSan build in build/san, unit and e2e tests
+#   make check      deps, an ASan/UBSan build in build/san (and the optimised
+#                   one in build/, for hostile.sh's memory bound), unit and e2e tests
 #   make run        deps, build, run usernetd with its default network
 #   make deps       install build and test packages (apt-get, as root)
 #   make bench      deps and bench-deps, the optimised build, bench/run.sh
@@ -114,6 +115,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory configured
+	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/san build
 	@sh tests/run.sh build/san
 

@@ -44,7 +44,9 @@ fi
 for p in busybox cpio $programs; do
 	command -v "$p" >/dev/null || die "$p is missing (apt-get install busybox-static cpio socat iperf3)"
 done
-busybox --list | grep -qx udhcpc || die "busybox has no udhcpc: install busybox-static"
+# grep reads the whole list: with -q it may exit first, and pipefail
+# would see busybox die of SIGPIPE.
+busybox --list | grep -x udhcpc >/dev/null || die "busybox has no udhcpc: install busybox-static"
 
 # The uncompressed ELF kernel inside a bzImage. QEMU boots it through its PVH
 # note, which skips SeaBIOS's slow initrd load and the in-guest decompression

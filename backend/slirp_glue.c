@@ -15,7 +15,9 @@
  * timeout has passed; dispatch calls slirp_pollfds_poll. libslirp's timers
  * (router advertisements) are GLib timeouts that call slirp_handle_timer.
  * Every guest frame goes through the ip_guard first; fragments are
- * reassembled there and never reach libslirp. Frames libslirp sends are
+ * reassembled there and never reach libslirp. A repeated SYN loses its
+ * MSS option (syn_guard.c), which in libslirp would empty the
+ * connection's buffers. Frames libslirp sends are
  * padded to 60 bytes, as QEMU pads them for its NICs.
  * guestfwd ...-tcp:HOST:PORT opens one connection to HOST:PORT (at start,
  * and again when the guest sends after it closed) that carries the bytes
@@ -42,6 +44,7 @@
 #include "host_sockets.h"
 #include "ip_guard.h"
 #include "ratelimit.h"
+#include "syn_guard.h"
 #include "usernet/error.h"
 #include "usernet/network.h"
 #include "usernet/router.h"
@@ -114,6 +117,7 @@ struct un_router {
 	struct in_addr net, mask;
 	struct un_ratelimit guest_error_log;
 	struct un_host_sockets *host_sockets; /* the max-host-sockets bound */
+	struct un_syn_guard *syn_guard;       /* repeated SYNs */
 };
 
 /* ---- the GSource ---- */
@@ -857,12 +861,16 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 	return FALSE;
 }
 
-/* A guest frame to libslirp, if the host socket bound lets it in. */
+/* A guest frame to libslirp, if the host socket bound lets it in, with
+ * the MSS option of a repeated SYN taken out (syn_guard.c). */
 static void router_slirp_input(struct un_router *r, struct un_port *from,
 			       const uint8_t *d, size_t len)
 {
+	g_autofree uint8_t *copy = NULL;
+
 	if (!router_guest_connection_ok(r, from, d, len))
 		return;
+	d = un_syn_guard_filter(r->syn_guard, d, len, g_get_monotonic_time(), &copy);
 	slirp_input(r->slirp, d, (int)len);
 	un_host_sockets_input_done(r->host_sockets);
 }
@@ -878,6 +886,8 @@ void un_router_stats(const struct un_router *r, JsonBuilder *b)
 	json_builder_add_int_value(b, r ? (gint64)un_host_sockets_refused(r->host_sockets) : 0);
 	json_builder_set_member_name(b, "host-sockets");
 	json_builder_add_int_value(b, r ? un_host_sockets_count(r->host_sockets) : 0);
+	json_builder_set_member_name(b, "syn-mss-removed");
+	json_builder_add_int_value(b, r ? (gint64)un_syn_guard_rewritten(r->syn_guard) : 0);
 	json_builder_set_member_name(b, "fragments-held");
 	json_builder_add_int_value(b, r ? un_ip_guard_held_frames(r->guard) : 0);
 }
@@ -1016,6 +1026,7 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->polls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	r->polled = g_ptr_array_new();
 	r->guard = un_ip_guard_new(&lim, router_port_alive, r);
+	r->syn_guard = un_syn_guard_new(UN_SYN_GUARD_ENTRIES_MAX, UN_SYN_GUARD_TTL_US);
 	r->relays = g_ptr_array_new();
 	r->unix_paths = g_ptr_array_new_with_free_func(g_free);
 	r->hostfwds = g_array_new(FALSE, TRUE, sizeof(struct un_hostfwd));
@@ -1097,6 +1108,7 @@ void un_router_free(struct un_router *r)
 	g_hash_table_destroy(r->polls);
 	g_ptr_array_unref(r->polled);
 	un_host_sockets_free(r->host_sockets);
+	un_syn_guard_free(r->syn_guard);
 	g_free(r->name);
 	g_free(r);
 }

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* syn_guard.c - a repeated guest SYN must not empty libslirp's buffers.
+ * Owns: the table of guest SYNs seen, and rewriting the MSS option of a
+ * repeat into NOPs. Not here: other header checks (ip_guard.c).
+ *
+ * The bug it works around (libslirp 4.7.0 as Debian 12 ships it, and
+ * still in 4.9): tcp_dooptions() handles an MSS option on any segment
+ * with SYN set, before any sequence check, by calling tcp_mss(), which
+ * sbreserve()s so_snd and so_rcv and so sets their byte counts to 0. A
+ * duplicate SYN (guest-opened connection) or SYN-ACK (a forward into the
+ * guest) that reaches libslirp once data is buffered throws that data
+ * away; a FIN after it ends the stream cleanly, short. libslirp answers a
+ * duplicate SYN correctly without the option, so the guard takes the
+ * option out of every repeat.
+ *
+ * How it works: a table keyed by the connection as the guest sends it
+ * (family, addresses, ports) holds the initial sequence number of the
+ * last SYN and when it was seen. A SYN with the same key and sequence
+ * number within the TTL is a repeat; a different number is a new
+ * connection reusing the ports and replaces the entry. Entries expire
+ * after the TTL; at the cap the oldest is dropped first (its repeats then
+ * go through as they are, as without the guard). Only the 4 option bytes
+ * change; the TCP checksum is updated incrementally (RFC 1624), so no
+ * pseudo-header is needed. */
+#include "syn_guard.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define ETH_HLEN 14u
+#define TCPOPT_EOL 0u
+#define TCPOPT_NOP 1u
+#define TCPOPT_MSS 2u
+#define TCP_FLAG_SYN 0x02u
+
+struct syn_key {
+	guint8 family;
+	guint8 pad;
+	guint16 sport, dport;
+	guint8 src[16], dst[16];
+};
+
+struct syn_entry {
+	struct syn_key key; /* first: the table's key points here */
+	guint32 isn;
+	gint64 seen_us;
+	GList *link;        /* in sg->order */
+};
+
+struct un_syn_guard {
+	guint max_entries;
+	gint64 ttl_us;
+	GHashTable *table; /* &entry->key -> struct syn_entry (owned) */
+	GQueue order;      /* struct syn_entry *, oldest first */
+	guint64 rewritten;
+};
+
+static guint syn_key_hash(gconstpointer k)
+{
+	const guint8 *p = k;
+	guint h = 5381;
+
+	for (size_t i = 0; i < sizeof(struct syn_key); i++)
+		h = h * 33u + p[i];
+	return h;
+}
+
+static gboolean syn_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct syn_key)) == 0;
+}
+
+struct un_syn_guard *un_syn_guard_new(guint max_entries, gint64 ttl_us)
+{
+	struct un_syn_guard *sg = g_new0(struct un_syn_guard, 1);
+
+	sg->max_entries = MAX(max_entries, 1u);
+	sg->ttl_us = ttl_us;
+	sg->table = g_hash_table_new_full(syn_key_hash, syn_key_equal, NULL, g_free);
+	g_queue_init(&sg->order);
+	return sg;
+}
+
+void un_syn_guard_free(struct un_syn_guard *sg)
+{
+	if (!sg)
+		return;
+	g_queue_clear(&sg->order);
+	g_hash_table_destroy(sg->table);
+	g_free(sg);
+}
+
+guint64 un_syn_guard_rewritten(const struct un_syn_guard *sg)
+{
+	return sg->rewritten;
+}
+
+static guint16 get16(const uint8_t *p)
+{
+	return (guint16)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, guint v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The TCP header of a SYN in @d, its length in *doff and the connection's
+ * key; NULL for anything else. */
+static const uint8_t *syn_header(const uint8_t *d, size_t len,
+				 struct syn_key *key, size_t *doff)
+{
+	size_t l4, end;
+	guint16 type;
+
+	memset(key, 0, sizeof(*key));
+	if (len < ETH_HLEN + 20)
+		return NULL;
+	type = get16(d + 12);
+	if (type == 0x0800 && d[ETH_HLEN + 9] == IPPROTO_TCP) {
+		l4 = ETH_HLEN + (size_t)(d[ETH_HLEN] & 0x0f) * 4;
+		end = ETH_HLEN + get16(d + ETH_HLEN + 2);
+		key->family = 4;
+		memcpy(key->src, d + ETH_HLEN + 12, 4);
+		memcpy(key->dst, d + ETH_HLEN + 16, 4);
+	} else if (type == 0x86dd && len >= ETH_HLEN + 40 &&
+		   d[ETH_HLEN + 6] == IPPROTO_TCP) {
+		l4 = ETH_HLEN + 40;
+		end = l4 + get16(d + ETH_HLEN + 4);
+		key->family = 6;
+		memcpy(key->src, d + ETH_HLEN + 8, 16);
+		memcpy(key->dst, d + ETH_HLEN + 24, 16);
+	} else {
+		return NULL;
+	}
+	if (end > len || l4 + 20 > end || !(d[l4 + 13] & TCP_FLAG_SYN))
+		return NULL;
+	*doff = (size_t)(d[l4 + 12] >> 4) * 4;
+	if (*doff < 20 || l4 + *doff > end)
+		return NULL;
+	key->sport = get16(d + l4);
+	key->dport = get16(d + l4 + 2);
+	return d + l4;
+}
+
+/* Offset of the MSS option in TCP header @tcp of @doff bytes, or 0. */
+static size_t mss_option_at(const uint8_t *tcp, size_t doff)
+{
+	size_t i = 20;
+
+	while (i < doff) {
+		if (tcp[i] == TCPOPT_EOL)
+			return 0;
+		if (tcp[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= doff || tcp[i + 1] < 2 || i + tcp[i + 1] > doff)
+			return 0; /* a malformed list: libslirp stops here too */
+		if (tcp[i] == TCPOPT_MSS && tcp[i + 1] == 4)
+			return i;
+		i += tcp[i + 1];
+	}
+	return 0;
+}
+
+/* Set @n bytes at @at of TCP header @tcp to @fill, updating its checksum
+ * over the 16-bit words they touch (RFC 1624: HC' = ~(~HC + ~m + m')). */
+static void tcp_fill(uint8_t *tcp, size_t at, size_t n, uint8_t fill)
+{
+	size_t from = at & ~(size_t)1, to = (at + n + 1) & ~(size_t)1;
+	guint32 sum = (guint16)~get16(tcp + 16);
+
+	for (size_t i = from; i < to; i += 2)
+		sum += (guint16)~get16(tcp + i);
+	memset(tcp + at, fill, n);
+	for (size_t i = from; i < to; i += 2)
+		sum += get16(tcp + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(tcp + 16, (guint16)~sum);
+}
+
+static void syn_guard_expire(struct un_syn_guard *sg, gint64 now_us)
+{
+	struct syn_entry *e;
+
+	while ((e = g_queue_peek_head(&sg->order)) &&
+	       (now_us - e->seen_us > sg->ttl_us ||
+		g_hash_table_size(sg->table) >= sg->max_entries)) {
+		g_queue_pop_head(&sg->order);
+		g_hash_table_remove(sg->table, &e->key);
+	}
+}
+
+/* Is this SYN a repeat of the one remembered for @key? Remembers it
+ * either way. */
+static gboolean syn_guard_seen(struct un_syn_guard *sg,
+			       const struct syn_key *key, guint32 isn,
+			       gint64 now_us)
+{
+	struct syn_entry *e = g_hash_table_lookup(sg->table, key);
+
+	if (e && e->isn == isn && now_us - e->seen_us <= sg->ttl_us)
+		return TRUE;
+	if (e) { /* expired, or a new connection on the same ports */
+		g_queue_delete_link(&sg->order, e->link);
+		g_hash_table_remove(sg->table, key);
+	}
+	syn_guard_expire(sg, now_us);
+	e = g_new0(struct syn_entry, 1);
+	e->key = *key;
+	e->isn = isn;
+	e->seen_us = now_us;
+	g_queue_push_tail(&sg->order, e);
+	e->link = sg->order.tail;
+	g_hash_table_insert(sg->table, &e->key, e);
+	return FALSE;
+}
+
+const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
+				   size_t len, gint64 now_us, uint8_t **copy)
+{
+	struct syn_key key;
+	const uint8_t *tcp;
+	size_t doff, at;
+	guint32 isn;
+
+	*copy = NULL;
+	tcp = syn_header(d, len, &key, &doff);
+	if (!tcp)
+		return d;
+	isn = (guint32)get16(tcp + 4) << 16 | get16(tcp + 6);
+	if (!syn_guard_seen(sg, &key, isn, now_us))
+		return d;
+	at = mss_option_at(tcp, doff);
+	if (at == 0)
+		return d;
+	*copy = g_memdup2(d, len);
+	tcp_fill(*copy + (tcp - d), at, 4, TCPOPT_NOP);
+	sg->rewritten++;
+	return *copy;
+}

@@ -17,13 +17,23 @@
  *   a frame is only borrowed for the call it is passed to). MSG_TRUNC
  *   reports the length as sent, so an oversized frame is seen and dropped,
  *   never delivered cut.
- * - Sending: a frame goes straight to the socket when nothing waits before
- *   it; otherwise, or on EAGAIN or a short stream write, a copy joins the
- *   port's queue (UN_SENDQ_MAX_FRAMES or UN_SENDQ_MAX_BYTES, whichever comes
- *   first; past that, queue-full). The port then watches G_IO_OUT, flushes
- *   on it and stops watching once empty. A send that finds the peer gone
- *   kicks the port's watch, so the transport closes the port from the main
- *   loop, never from inside a network's forwarding code. */
+ * - Sending: a frame of at most UN_SEND_BATCH_FRAME_MAX_BYTES is copied to
+ *   the port's queue and the port's watch is put on a list; a source that
+ *   comes before every other flushes the list in its prepare, i.e. once the
+ *   wake-up's dispatches are done and before the loop polls again: one
+ *   writev (stream) or sendmmsg (datagrams) per port and wake-up instead of
+ *   a syscall, a socket buffer and a peer wake-up per frame. The
+ *   UN_SEND_BATCH_FRAMES-th frame of a batch flushes at once. A larger
+ *   frame goes straight to the socket when nothing waits before it (no
+ *   copy). On EAGAIN or a short stream write the rest stays queued
+ *   (UN_SENDQ_MAX_FRAMES or UN_SENDQ_MAX_BYTES, whichever comes first; past
+ *   that, queue-full) and the port watches G_IO_OUT, flushes on it and stops
+ *   watching once empty. Order is the queue's. A send that finds the peer
+ *   gone kicks the port's watch, so the transport closes the port from the
+ *   main loop, never from inside a network's forwarding code.
+ * - Watches may recurse (GLib then leaves their fd in the poll set while
+ *   they dispatch; blocking them costs two wake-ups of GLib's own eventfd
+ *   per dispatch). No watch function runs the loop. */
 #define G_LOG_DOMAIN "usernet-frame"
 
 #include <errno.h>
@@ -172,9 +182,6 @@ struct un_sendq_item {
 	uint8_t data[];
 };
 
-/* How many queued frames one writev or sendmmsg takes. */
-#define SENDQ_BATCH 64
-
 void un_sendq_init(struct un_sendq *q)
 {
 	*q = (struct un_sendq){ 0 };
@@ -266,6 +273,26 @@ static enum un_send_result sendq_queue_rest(struct un_sendq *q,
 	return un_sendq_push(q, iov, iovcnt, sent) ? UN_SEND_QUEUED : UN_SEND_FULL;
 }
 
+/* Does a frame of @len join the queue (a batch) rather than go straight
+ * to the socket? */
+static gboolean sendq_batches(const struct un_sendq *q, size_t len)
+{
+	return !un_sendq_empty(q) || len <= UN_SEND_BATCH_FRAME_MAX_BYTES;
+}
+
+/* Queue a frame of the batch: FULL, or BATCHED with *flush_now set when
+ * the batch has grown to UN_SEND_BATCH_FRAMES. */
+static enum un_send_result sendq_batch(struct un_sendq *q,
+				       const struct iovec *iov, int iovcnt,
+				       gboolean *flush_now)
+{
+	*flush_now = FALSE;
+	if (!un_sendq_push(q, iov, iovcnt, 0))
+		return UN_SEND_FULL;
+	*flush_now = ++q->batched >= UN_SEND_BATCH_FRAMES;
+	return UN_SEND_BATCHED;
+}
+
 enum un_send_result un_stream_send(struct un_sendq *q, int fd,
 				   const uint8_t *data, size_t len)
 {
@@ -275,11 +302,15 @@ enum un_send_result un_stream_send(struct un_sendq *q, int fd,
 		{ .iov_base = (void *)data, .iov_len = len },
 	};
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	enum un_send_result r;
+	gboolean flush_now;
 	ssize_t w;
 
 	un_stream_header(hdr, len);
-	if (!un_sendq_empty(q))
-		return sendq_queue_rest(q, iov, 2, 0);
+	if (sendq_batches(q, len)) {
+		r = sendq_batch(q, iov, 2, &flush_now);
+		return flush_now ? un_sendq_flush_stream(q, fd) : r;
+	}
 	do
 		w = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
@@ -297,10 +328,14 @@ enum un_send_result un_dgram_send(struct un_sendq *q, int fd,
 				  const uint8_t *data, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	enum un_send_result r;
+	gboolean flush_now;
 	ssize_t w;
 
-	if (!un_sendq_empty(q))
-		return sendq_queue_rest(q, &iov, 1, 0);
+	if (sendq_batches(q, len)) {
+		r = sendq_batch(q, &iov, 1, &flush_now);
+		return flush_now ? un_sendq_flush_dgram(q, fd, to, to_len) : r;
+	}
 	do
 		w = sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, to, to_len);
 	while (w < 0 && errno == EINTR);
@@ -313,13 +348,14 @@ enum un_send_result un_dgram_send(struct un_sendq *q, int fd,
 
 enum un_send_result un_sendq_flush_stream(struct un_sendq *q, int fd)
 {
+	q->batched = 0;
 	while (q->head != NULL) {
-		struct iovec iov[SENDQ_BATCH];
+		struct iovec iov[UN_SEND_BATCH_FRAMES];
 		struct msghdr m = { .msg_iov = iov };
 		struct un_sendq_item *it = q->head;
 		ssize_t w;
 
-		for (; it != NULL && m.msg_iovlen < SENDQ_BATCH; it = it->next) {
+		for (; it != NULL && m.msg_iovlen < UN_SEND_BATCH_FRAMES; it = it->next) {
 			size_t off = it == q->head ? q->head_sent : 0;
 
 			iov[m.msg_iovlen].iov_base = it->data + off;
@@ -339,13 +375,14 @@ enum un_send_result un_sendq_flush_dgram(struct un_sendq *q, int fd,
 					 const struct sockaddr *to,
 					 socklen_t to_len)
 {
+	q->batched = 0;
 	while (q->head != NULL) {
-		struct mmsghdr mm[SENDQ_BATCH];
-		struct iovec iov[SENDQ_BATCH];
+		struct mmsghdr mm[UN_SEND_BATCH_FRAMES];
+		struct iovec iov[UN_SEND_BATCH_FRAMES];
 		unsigned n = 0;
 		int sent, err;
 
-		for (struct un_sendq_item *it = q->head; it != NULL && n < SENDQ_BATCH;
+		for (struct un_sendq_item *it = q->head; it != NULL && n < UN_SEND_BATCH_FRAMES;
 		     it = it->next, n++) {
 			iov[n] = (struct iovec){ .iov_base = it->data, .iov_len = it->len };
 			mm[n] = (struct mmsghdr){ .msg_hdr = {
@@ -385,7 +422,57 @@ struct un_watch {
 	void *opaque;
 	int gone;        /* errno: the peer is gone */
 	gboolean paused; /* fd not polled until the ready time */
+	GList flush_link; /* in watch_flush.pending while batched frames wait */
 };
+
+/* Watches with batched frames, flushed from the prepare of a source that
+ * comes before every other: after the wake-up's last dispatch, before the
+ * loop polls. */
+static struct {
+	GSource *source;
+	GQueue pending; /* of flush_link */
+} watch_flush;
+
+static gboolean watch_flush_prepare(GSource *source, gint *timeout)
+{
+	GList *l;
+
+	*timeout = -1;
+	while ((l = g_queue_pop_head_link(&watch_flush.pending)) != NULL) {
+		struct un_watch *w = l->data;
+
+		l->data = NULL;
+		if (w->gone == 0 && !(w->cond & G_IO_OUT))
+			w->fn(w->opaque, G_IO_OUT);
+	}
+	return FALSE;
+}
+
+static gboolean watch_flush_dispatch(GSource *source, GSourceFunc cb,
+				     gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs watch_flush_funcs = {
+	.prepare = watch_flush_prepare,
+	.dispatch = watch_flush_dispatch,
+};
+
+/* Flush @w's queue before the loop polls again. */
+static void watch_flush_soon(struct un_watch *w)
+{
+	if (w->flush_link.data != NULL || (w->cond & G_IO_OUT))
+		return;
+	if (watch_flush.source == NULL) {
+		watch_flush.source = g_source_new(&watch_flush_funcs, sizeof(GSource));
+		g_source_set_priority(watch_flush.source, G_MININT);
+		g_source_set_name(watch_flush.source, "usernet batched sends");
+		g_source_attach(watch_flush.source, NULL);
+	}
+	w->flush_link.data = w;
+	g_queue_push_tail_link(&watch_flush.pending, &w->flush_link);
+}
 
 static gboolean watch_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
@@ -415,19 +502,33 @@ struct un_watch *un_watch_new(int fd, GIOCondition cond, un_watch_fn fn,
 	w->opaque = opaque;
 	w->tag = g_source_add_unix_fd(s, fd, cond);
 	g_source_set_name(s, name);
+	/* Not blocked while dispatched: GLib would take the fd out of the
+	 * poll set and put it back, waking its own loop twice per dispatch. */
+	g_source_set_can_recurse(s, TRUE);
 	g_source_attach(s, NULL);
 	return w;
 }
 
-void un_watch_out(struct un_watch *w, gboolean on)
+/* Turn @bit of the watched conditions on or off. */
+static void watch_cond(struct un_watch *w, GIOCondition bit, gboolean on)
 {
-	GIOCondition cond = on ? w->cond | G_IO_OUT : w->cond & ~G_IO_OUT;
+	GIOCondition cond = on ? w->cond | bit : w->cond & ~bit;
 
 	if (cond == w->cond)
 		return;
 	w->cond = cond;
 	if (!w->paused)
 		g_source_modify_unix_fd(&w->source, w->tag, cond);
+}
+
+void un_watch_out(struct un_watch *w, gboolean on)
+{
+	watch_cond(w, G_IO_OUT, on);
+}
+
+void un_watch_in(struct un_watch *w, gboolean on)
+{
+	watch_cond(w, G_IO_IN, on);
 }
 
 void un_watch_kick(struct un_watch *w)
@@ -446,6 +547,8 @@ void un_watch_free(struct un_watch *w)
 {
 	if (w == NULL)
 		return;
+	if (w->flush_link.data != NULL)
+		g_queue_unlink(&watch_flush.pending, &w->flush_link);
 	g_source_destroy(&w->source);
 	g_source_unref(&w->source);
 }
@@ -476,6 +579,9 @@ void un_send_settle(struct un_port *p, struct un_watch *w,
 	switch (r) {
 	case UN_SEND_DONE:
 		break;
+	case UN_SEND_BATCHED:
+		watch_flush_soon(w);
+		break;
 	case UN_SEND_QUEUED:
 		un_watch_out(w, TRUE);
 		break;
@@ -491,8 +597,8 @@ void un_send_settle(struct un_port *p, struct un_watch *w,
 void un_flush_settle(struct un_port *p, struct un_watch *w,
 		     enum un_send_result r)
 {
-	if (r == UN_SEND_DONE)
-		un_watch_out(w, FALSE);
+	if (r == UN_SEND_DONE || r == UN_SEND_QUEUED)
+		un_watch_out(w, r == UN_SEND_QUEUED);
 	else if (r == UN_SEND_FAILED)
 		settle_failure(p, w);
 }

@@ -2,8 +2,8 @@
 /* frame.h - wire facts and plumbing every transport shares, written once.
  * Owns: QEMU stream framing (4-byte big-endian length, then the frame) and
  * its per-peer reassembly; batched datagram receive; the bounded per-port
- * send queue and the "send now or queue, then wait for G_IO_OUT" cycle; an
- * fd watch whose conditions can change; unix socket addresses and paths;
+ * send queue, sends batched per main-loop wake-up, and the "queue, then
+ * wait for G_IO_OUT" cycle; an fd watch whose conditions can change; unix socket addresses and paths;
  * peer descriptions and QEMU option quoting.
  * Not here: sockets' life and which peer is which (backend/transport_*.c),
  * where a frame goes (the port's network). */
@@ -103,7 +103,15 @@ struct un_sendq {
 	size_t frames;
 	size_t bytes;     /* queued bytes, including head_sent */
 	size_t head_sent; /* bytes of the oldest entry already written (streams) */
+	size_t batched;   /* frames queued since the last flush */
 };
+
+/* Frames up to this size are batched (see un_stream_send); a larger frame
+ * finding the queue empty is written at once, with no copy. */
+#define UN_SEND_BATCH_FRAME_MAX_BYTES 16384u
+/* A batch is flushed at once when it reaches this many frames, so one
+ * wake-up never fills a queue that a flush would have kept short. */
+#define UN_SEND_BATCH_FRAMES 64u
 
 void un_sendq_init(struct un_sendq *q);
 /* Free every queued frame; returns how many were queued (lost). */
@@ -122,22 +130,29 @@ gboolean un_sendq_push(struct un_sendq *q, const struct iovec *iov,
 /* What happened to a frame, or to a flush. */
 enum un_send_result {
 	UN_SEND_DONE,   /* written (flush: queue now empty) */
+	UN_SEND_BATCHED, /* queued with this wake-up's other frames: flush
+			  * before the loop polls again (un_send_settle) */
 	UN_SEND_QUEUED, /* waits in the queue: watch for G_IO_OUT */
 	UN_SEND_FULL,   /* queue at its bound: dropped (queue-full) */
 	UN_SEND_FAILED, /* dropped; errno says why (see un_errno_peer_gone) */
 };
 
-/* Send one frame with its length prefix to stream socket @fd, or queue it
- * behind earlier frames; never blocks, never raises SIGPIPE. */
+/* One frame with its length prefix for stream socket @fd; never blocks,
+ * never raises SIGPIPE. A frame of at most UN_SEND_BATCH_FRAME_MAX_BYTES,
+ * or any frame finding others queued, joins the queue (BATCHED), so that
+ * one writev carries a whole wake-up's frames; the UN_SEND_BATCH_FRAMES-th
+ * frame since the last flush flushes at once. A larger frame finding the
+ * queue empty is written directly. */
 enum un_send_result un_stream_send(struct un_sendq *q, int fd,
 				   const uint8_t *data, size_t len);
-/* Send one frame as a datagram on @fd (to @to, or the connected peer when
- * @to is NULL), or queue it behind earlier frames. */
+/* One frame as a datagram on @fd (to @to, or the connected peer when @to
+ * is NULL), batched as un_stream_send does; a flush is one sendmmsg. */
 enum un_send_result un_dgram_send(struct un_sendq *q, int fd,
 				  const struct sockaddr *to, socklen_t to_len,
 				  const uint8_t *data, size_t len);
 /* Write queued bytes to stream socket @fd, many frames per writev.
- * DONE when empty, QUEUED on EAGAIN, FAILED with errno. */
+ * DONE when empty, QUEUED on EAGAIN, FAILED with errno. Both flushes
+ * start a new batch (q->batched = 0). */
 enum un_send_result un_sendq_flush_stream(struct un_sendq *q, int fd);
 /* Send queued frames as datagrams (sendmmsg). DONE when empty, QUEUED on
  * EAGAIN. A frame the kernel refuses is dropped: FAILED with errno. */
@@ -151,7 +166,9 @@ gboolean un_errno_peer_gone(int err);
 
 /* ---- fd watch ---------------------------------------------------------- */
 
-/* Called with the conditions that fired; 0 after un_watch_kick. */
+/* Called with the conditions that fired; 0 after un_watch_kick; G_IO_OUT
+ * alone, just before the loop polls, after un_send_settle was given
+ * UN_SEND_BATCHED: flush the queue then (with un_flush_settle). */
 typedef void (*un_watch_fn)(void *opaque, GIOCondition revents);
 
 /* One fd on the default main context, whose conditions change as a port's
@@ -163,6 +180,9 @@ struct un_watch *un_watch_new(int fd, GIOCondition cond, un_watch_fn fn,
 			      void *opaque, const char *name);
 /* Add or remove G_IO_OUT. */
 void un_watch_out(struct un_watch *w, gboolean on);
+/* Add or remove G_IO_IN: how a reader stops reading while its output
+ * waits, without making a new source. */
+void un_watch_in(struct un_watch *w, gboolean on);
 /* Call the watch's function soon, from the main loop (revents 0): how a
  * send that found its peer gone defers the close out of the caller's
  * stack. */
@@ -180,13 +200,15 @@ void un_watch_free(struct un_watch *w);
 int un_watch_gone(const struct un_watch *w);
 
 /* What a transport's un_port_ops.send does with a un_*_send result: count
- * a drop on @p, watch @w for G_IO_OUT while frames wait; when the peer is
+ * a drop on @p; have @w flushed before the loop polls again (BATCHED);
+ * watch @w for G_IO_OUT while frames wait (QUEUED); when the peer is
  * gone, mark @w gone and kick it, so the port is closed from the main loop
  * and never under the caller (a network forwarding a frame). */
 void un_send_settle(struct un_port *p, struct un_watch *w,
 		    enum un_send_result r);
 /* What a transport does on G_IO_OUT with the result of its flush: stop
- * watching G_IO_OUT once the queue is empty; on failure as above. */
+ * watching G_IO_OUT once the queue is empty, watch it while frames wait;
+ * on failure as above. */
 void un_flush_settle(struct un_port *p, struct un_watch *w,
 		     enum un_send_result r);
 

@@ -986,6 +986,7 @@ static gboolean router_start(struct un_router *r,
 	r->source = g_source_new(&router_source_funcs, sizeof(struct router_source));
 	((struct router_source *)r->source)->r = r;
 	g_source_set_name(r->source, "usernet-slirp");
+	g_source_set_can_recurse(r->source, TRUE); /* see un_watch_new */
 	g_source_attach(r->source, NULL);
 	return TRUE;
 }

@@ -10,8 +10,8 @@
  * port's de-framer; every whole frame in it goes to un_port_input, a
  * partial one waits for the next read. A framing error (length 0 or above
  * UN_FRAME_MAX_BYTES) or EOF closes the connection: detach, then free.
- * Frames to the peer are written directly or queued (frame.c) with G_IO_OUT
- * watched while the queue holds any. A send that finds the peer gone only
+ * Frames to the peer go out batched, one writev per wake-up, or wait in the
+ * queue (frame.c) with G_IO_OUT watched while it holds any. A send that finds the peer gone only
  * marks the watch; the close happens from the watch, in the main loop. */
 #define G_LOG_DOMAIN "usernet-stream"
 

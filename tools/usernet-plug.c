@@ -18,7 +18,9 @@
  *   says where; not connected, so the daemon answers on a socket connected
  *   to us and gets flow control; one datagram per frame).
  * - One GLib main loop, non-blocking fds, no threads. Tap to endpoint:
- *   frames go straight out or into a bounded queue; while it holds frames
+ *   the frames of one turn at the tap (up to PLUG_READS_PER_WAKE) go out
+ *   together, one writev or sendmmsg (frame.c's batching); what the
+ *   endpoint has no room for waits in a bounded queue, and while it does
  *   the tap is not read (the kernel queues or drops, as for a slow link).
  *   The queue drains on G_IO_OUT, or, for an unconnected dgram socket
  *   whose poll cannot say when the server has room, on a 1 ms retry timer.
@@ -81,7 +83,8 @@ struct plug {
 	char *address;             /* path, VDE directory or HOST:PORT, owned */
 	int tap_fd;
 	char tap_name[IFNAMSIZ];
-	guint tap_source;          /* 0 while paused */
+	struct un_watch *tap_watch; /* G_IO_IN off while paused */
+	gboolean tap_paused;
 	uint8_t *tap_buf;          /* one frame from the tap */
 	int ep_fd;
 	struct un_watch *ep_watch;
@@ -567,18 +570,10 @@ static void plug_read_dgram(struct plug *pl)
 
 /* ---- tap to endpoint -------------------------------------------------------- */
 
-static gboolean plug_tap_ready(int fd, GIOCondition cond, gpointer opaque);
-
 static void plug_tap_pause(struct plug *pl, gboolean pause)
 {
-	if (pause && pl->tap_source) {
-		g_source_remove(pl->tap_source);
-		pl->tap_source = 0;
-	} else if (!pause && !pl->tap_source) {
-		pl->tap_source = g_unix_fd_add(pl->tap_fd,
-					       G_IO_IN | G_IO_ERR | G_IO_HUP,
-					       plug_tap_ready, pl);
-	}
+	pl->tap_paused = pause;
+	un_watch_in(pl->tap_watch, !pause);
 }
 
 static gboolean plug_is_stream(const struct plug *pl)
@@ -611,6 +606,7 @@ static void plug_settle(struct plug *pl, enum un_send_result r)
 {
 	switch (r) {
 	case UN_SEND_DONE:
+	case UN_SEND_BATCHED: /* flushed at the end of the tap's turn */
 		break;
 	case UN_SEND_QUEUED:
 		plug_wait_room(pl);
@@ -636,7 +632,7 @@ static void plug_to_endpoint(struct plug *pl, const uint8_t *data, size_t len)
 
 	r = plug_is_stream(pl) ? un_stream_send(&pl->q, pl->ep_fd, data, len) :
 				 un_dgram_send(&pl->q, pl->ep_fd, to, to_len, data, len);
-	if (r == UN_SEND_DONE || r == UN_SEND_QUEUED)
+	if (r != UN_SEND_FULL && r != UN_SEND_FAILED)
 		pl->to_endpoint++;
 	plug_settle(pl, r);
 }
@@ -650,15 +646,13 @@ static void plug_flush(struct plug *pl)
 
 	r = plug_is_stream(pl) ? un_sendq_flush_stream(&pl->q, pl->ep_fd) :
 				 un_sendq_flush_dgram(&pl->q, pl->ep_fd, to, to_len);
-	if (r == UN_SEND_FAILED) {
+	if (r != UN_SEND_DONE) {
 		plug_settle(pl, r);
 		return;
 	}
-	if (r == UN_SEND_DONE) {
-		un_watch_out(pl->ep_watch, FALSE);
-		g_clear_handle_id(&pl->retry_source, g_source_remove);
-		plug_tap_pause(pl, FALSE);
-	}
+	un_watch_out(pl->ep_watch, FALSE);
+	g_clear_handle_id(&pl->retry_source, g_source_remove);
+	plug_tap_pause(pl, FALSE);
 }
 
 static gboolean plug_retry(gpointer opaque)
@@ -672,12 +666,12 @@ static gboolean plug_retry(gpointer opaque)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean plug_tap_ready(int fd, GIOCondition cond, gpointer opaque)
+static void plug_tap_ready(void *opaque, GIOCondition revents)
 {
 	struct plug *pl = opaque;
 
-	for (int i = 0; i < PLUG_READS_PER_WAKE; i++) {
-		ssize_t n = read(fd, pl->tap_buf, UN_FRAME_MAX_BYTES + 1);
+	for (int i = 0; i < PLUG_READS_PER_WAKE && !pl->tap_paused; i++) {
+		ssize_t n = read(pl->tap_fd, pl->tap_buf, UN_FRAME_MAX_BYTES + 1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -693,10 +687,12 @@ static gboolean plug_tap_ready(int fd, GIOCondition cond, gpointer opaque)
 			continue;
 		}
 		plug_to_endpoint(pl, pl->tap_buf, (size_t)n);
-		if (!pl->tap_source || pl->status != 0)
-			break; /* paused (the endpoint is slow) or failed */
+		if (pl->status != 0)
+			break;
 	}
-	return pl->tap_source ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+	/* One writev or sendmmsg for the frames of this turn. */
+	if (pl->status == 0 && !pl->tap_paused && !un_sendq_empty(&pl->q))
+		plug_flush(pl);
 }
 
 /* ---- the endpoint's fds ------------------------------------------------------ */
@@ -771,12 +767,13 @@ static void plug_watch(struct plug *pl)
 	if (pl->kind == PLUG_DGRAM)
 		pl->probe_source = g_timeout_add_seconds(PLUG_PROBE_SECONDS,
 							 plug_dgram_probe, pl);
-	plug_tap_pause(pl, FALSE);
+	pl->tap_watch = un_watch_new(pl->tap_fd, G_IO_IN, plug_tap_ready, pl,
+				     "usernet-plug tap");
 }
 
 static void plug_close(struct plug *pl)
 {
-	g_clear_handle_id(&pl->tap_source, g_source_remove);
+	g_clear_pointer(&pl->tap_watch, un_watch_free);
 	g_clear_handle_id(&pl->ctl_source, g_source_remove);
 	g_clear_handle_id(&pl->probe_source, g_source_remove);
 	g_clear_handle_id(&pl->retry_source, g_source_remove);

@@ -5,7 +5,8 @@
  *   integer; reads may split a frame anywhere and bring many at once; a
  *   length of 0 or above 65550 (UN_FRAME_MAX_BYTES) breaks framing.
  * - Send queue: at most 256 frames or 4 MiB (4194304 bytes), whichever
- *   comes first; a full queue drops, never blocks.
+ *   comes first; a full queue drops, never blocks. Frames of a wake-up go
+ *   out together, in order: up to 64 per writev or sendmmsg.
  * - Datagrams: one datagram is one frame; a datagram above 65550 bytes is
  *   seen as oversized, not cut.
  * - Unix socket paths: at most 107 bytes. */
@@ -372,7 +373,8 @@ static void test_stream_backpressure(void **state)
 		for (size_t j = 0; j < 3000; j++)
 			buf[j] = pattern(sent, j);
 		r = un_stream_send(&q, sv[0], buf, 3000);
-		assert_true(r == UN_SEND_DONE || r == UN_SEND_QUEUED || r == UN_SEND_FULL);
+		assert_true(r == UN_SEND_BATCHED || r == UN_SEND_QUEUED ||
+			    r == UN_SEND_FULL);
 		if (r != UN_SEND_FULL)
 			lens[sent++] = 3000;
 		queued += r == UN_SEND_QUEUED;
@@ -411,6 +413,61 @@ static void test_stream_backpressure(void **state)
 	close(sv[1]);
 }
 
+/* Frames of one wake-up wait for one flush and arrive in order; the 64th
+ * frame of a batch flushes at once; a frame above 16 KiB finding the queue
+ * empty is written at once, and one finding frames queued waits behind
+ * them. */
+static void test_stream_batching(void **state)
+{
+	int sv[2];
+	struct un_sendq q;
+	size_t lens[UN_SEND_BATCH_FRAMES + 3], got = 0, at = 0;
+	g_autoptr(GByteArray) wire = g_byte_array_new();
+	g_autofree uint8_t *buf = g_malloc(UN_SEND_BATCH_FRAME_MAX_BYTES + 1);
+	struct un_deframer d;
+	const size_t big = UN_SEND_BATCH_FRAME_MAX_BYTES + 1;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	un_sendq_init(&q);
+	for (size_t i = 0; i < G_N_ELEMENTS(lens); i++) {
+		size_t from_end = G_N_ELEMENTS(lens) - i;
+		enum un_send_result want = UN_SEND_BATCHED;
+
+		lens[i] = from_end == 3 || from_end == 1 ? big : 60 + i;
+		for (size_t j = 0; j < lens[i]; j++)
+			buf[j] = pattern(i, j);
+		if (i + 1 == UN_SEND_BATCH_FRAMES || from_end == 3)
+			want = UN_SEND_DONE; /* the 64th; big with the queue empty */
+		assert_int_equal(un_stream_send(&q, sv[0], buf, lens[i]), want);
+		if (i == 0) {
+			g_autoptr(GByteArray) none = drain(sv[1]);
+
+			assert_int_equal(none->len, 0);
+		}
+	}
+	assert_int_equal(q.frames, 2); /* the small one, the big one behind */
+	assert_int_equal(un_sendq_flush_stream(&q, sv[0]), UN_SEND_DONE);
+	un_deframer_init(&d);
+	for (guint n = 1; n > 0;) {
+		g_autoptr(GByteArray) part = drain(sv[1]);
+
+		g_byte_array_append(wire, part->data, part->len);
+		n = part->len;
+	}
+	while (at < wire->len) {
+		size_t room, n;
+
+		un_deframer_room(&d, &room);
+		n = MIN(room, wire->len - at);
+		feed(&d, wire->data + at, n, lens, &got);
+		at += n;
+	}
+	assert_int_equal(got, G_N_ELEMENTS(lens));
+	un_deframer_clear(&d);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_stream_send_to_closed_peer(void **state)
 {
 	int sv[2];
@@ -420,12 +477,13 @@ static void test_stream_send_to_closed_peer(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	close(sv[1]);
 	un_sendq_init(&q);
-	/* no SIGPIPE: the test would die */
 	assert_int_equal(un_stream_send(&q, sv[0], frame, sizeof(frame)),
-			 UN_SEND_FAILED);
+			 UN_SEND_BATCHED);
+	/* no SIGPIPE: the test would die */
+	assert_int_equal(un_sendq_flush_stream(&q, sv[0]), UN_SEND_FAILED);
 	assert_int_equal(errno, EPIPE);
 	assert_true(un_errno_peer_gone(errno));
-	assert_true(un_sendq_empty(&q));
+	assert_int_equal(un_sendq_clear(&q), 1);
 	close(sv[0]);
 }
 
@@ -452,10 +510,14 @@ static void test_dgram_qlen_backpressure(void **state)
 		memset(frame, (int)i, sizeof(frame));
 		enum un_send_result r = un_dgram_send(&q, tx, (struct sockaddr *)&sun,
 						      len, frame, sizeof(frame));
-		queued += r == UN_SEND_QUEUED;
-		assert_true(r == UN_SEND_DONE || r == UN_SEND_QUEUED);
+		queued += r == UN_SEND_BATCHED;
+		assert_int_equal(r, UN_SEND_BATCHED);
 	}
-	assert_true(queued >= 20);
+	assert_int_equal(queued, 40);
+	/* the flush sends what the peer's queue takes, keeps the rest */
+	assert_int_equal(un_sendq_flush_dgram(&q, tx, (struct sockaddr *)&sun, len),
+			 UN_SEND_QUEUED);
+	assert_true(q.frames >= 20);
 	while (got < 40) {
 		int n = un_dgram_recv(rx);
 
@@ -475,7 +537,9 @@ static void test_dgram_qlen_backpressure(void **state)
 	close(rx);
 	unlink(path);
 	assert_int_equal(un_dgram_send(&q, tx, (struct sockaddr *)&sun, len, frame,
-				       sizeof(frame)), UN_SEND_FAILED);
+				       sizeof(frame)), UN_SEND_BATCHED);
+	assert_int_equal(un_sendq_flush_dgram(&q, tx, (struct sockaddr *)&sun, len),
+			 UN_SEND_FAILED);
 	assert_true(un_errno_peer_gone(errno));
 	close(tx);
 	rmdir(dir);
@@ -583,6 +647,43 @@ static void test_settle(void **state)
 	close(sv[1]);
 }
 
+/* Batched frames: the watch is called once with G_IO_OUT, before the loop
+ * polls again, however many frames were batched; not once it is gone. */
+static void test_settle_batched(void **state)
+{
+	struct un_port p;
+	int sv[2], calls = 0;
+	struct un_watch *w;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	un_port_init(&p, &noop_ops, "peer");
+	w = un_watch_new(sv[0], 0, count_calls, &calls, "test");
+	for (int i = 0; i < 5; i++)
+		un_send_settle(&p, w, UN_SEND_BATCHED);
+	assert_int_equal(calls, 0);
+	g_main_context_iteration(NULL, FALSE);
+	assert_int_equal(calls, 1);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	assert_int_equal(calls, 1);
+	/* a flush that found the peer slow: G_IO_OUT from now on */
+	un_flush_settle(&p, w, UN_SEND_QUEUED);
+	calls = 0;
+	g_main_context_iteration(NULL, FALSE);
+	assert_int_equal(calls, 1);
+	un_flush_settle(&p, w, UN_SEND_DONE);
+	/* freed while a flush is pending: never called */
+	un_send_settle(&p, w, UN_SEND_BATCHED);
+	un_watch_free(w);
+	calls = 0;
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	assert_int_equal(calls, 0);
+	un_port_clear(&p);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ---- paths ------------------------------------------------------------- */
 
 static void test_sockaddr_path_lengths(void **state)
@@ -673,10 +774,12 @@ int main(void)
 		cmocka_unit_test(test_queue_byte_bound),
 		cmocka_unit_test(test_queue_push_skip),
 		cmocka_unit_test(test_stream_backpressure),
+		cmocka_unit_test(test_stream_batching),
 		cmocka_unit_test(test_stream_send_to_closed_peer),
 		cmocka_unit_test(test_dgram_qlen_backpressure),
 		cmocka_unit_test(test_dgram_recv_batch),
 		cmocka_unit_test(test_settle),
+		cmocka_unit_test(test_settle_batched),
 		cmocka_unit_test(test_sockaddr_path_lengths),
 		cmocka_unit_test(test_path_claim),
 		cmocka_unit_test(test_qemu_quote),

@@ -31,6 +31,10 @@
  *   watching once empty. Order is the queue's. A send that finds the peer
  *   gone kicks the port's watch, so the transport closes the port from the
  *   main loop, never from inside a network's forwarding code.
+ * - A pure TCP ACK joining a batch replaces the queue's newest frame when
+ *   that is an older pure ACK of the same connection (tcp_ack.c): libslirp
+ *   acknowledges every segment, and a guest then handles one ACK per
+ *   batch instead of one per segment.
  * - Watches may recurse (GLib then leaves their fd in the poll set while
  *   they dispatch; blocking them costs two wake-ups of GLib's own eventfd
  *   per dispatch). No watch function runs the loop. */
@@ -45,6 +49,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "tcp_ack.h"
 #include "usernet/error.h"
 
 /* ---- QEMU stream framing ---------------------------------------------- */
@@ -280,6 +285,29 @@ static gboolean sendq_batches(const struct un_sendq *q, size_t len)
 	return !un_sendq_empty(q) || len <= UN_SEND_BATCH_FRAME_MAX_BYTES;
 }
 
+/* Does the frame in the last of @iov (after a header in the others, the
+ * same for every item) make the queue's newest item redundant? Then it
+ * takes that item's place (tcp_ack.c: a newer pure ACK of the same
+ * connection). Never an item partly written already. */
+static gboolean sendq_merge_ack(struct un_sendq *q, const struct iovec *iov,
+				int iovcnt)
+{
+	const struct iovec *frame = &iov[iovcnt - 1];
+	struct un_sendq_item *it = q->tail;
+	size_t hdr = 0;
+
+	for (int i = 0; i < iovcnt - 1; i++)
+		hdr += iov[i].iov_len;
+	if (it == NULL || (it == q->head && q->head_sent > 0) ||
+	    it->len != hdr + frame->iov_len ||
+	    !un_tcp_ack_supersedes(it->data + hdr, it->len - hdr,
+				   frame->iov_base, frame->iov_len))
+		return FALSE;
+	memcpy(it->data + hdr, frame->iov_base, frame->iov_len);
+	q->acks_merged++;
+	return TRUE;
+}
+
 /* Queue a frame of the batch: FULL, or BATCHED with *flush_now set when
  * the batch has grown to UN_SEND_BATCH_FRAMES. */
 static enum un_send_result sendq_batch(struct un_sendq *q,
@@ -287,6 +315,8 @@ static enum un_send_result sendq_batch(struct un_sendq *q,
 				       gboolean *flush_now)
 {
 	*flush_now = FALSE;
+	if (sendq_merge_ack(q, iov, iovcnt))
+		return UN_SEND_BATCHED;
 	if (!un_sendq_push(q, iov, iovcnt, 0))
 		return UN_SEND_FULL;
 	*flush_now = ++q->batched >= UN_SEND_BATCH_FRAMES;

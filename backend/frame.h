@@ -104,6 +104,8 @@ struct un_sendq {
 	size_t bytes;     /* queued bytes, including head_sent */
 	size_t head_sent; /* bytes of the oldest entry already written (streams) */
 	size_t batched;   /* frames queued since the last flush */
+	guint64 acks_merged; /* pure TCP ACKs replaced by a newer one while
+			      * queued (tcp_ack.c), since the queue began */
 };
 
 /* Frames up to this size are batched (see un_stream_send); a larger frame

@@ -413,6 +413,71 @@ static void test_stream_backpressure(void **state)
 	close(sv[1]);
 }
 
+/* A pure TCP ACK, as libslirp sends one to the guest: 10.0.2.2:80 ->
+ * 10.0.2.15:40000, ack 5000, padded to 60 bytes. */
+static const uint8_t ACK_FRAME[60] = {
+	0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06,
+	0x00, 0x00, 0x0a, 0x00, 0x02, 0x02, 0x0a, 0x00, 0x02, 0x0f, 0x00, 0x50,
+	0x9c, 0x40, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x13, 0x88, 0x50, 0x10,
+	0xff, 0xff,
+};
+
+static void ack_frame(uint8_t f[60], uint32_t ack, unsigned dport)
+{
+	memcpy(f, ACK_FRAME, 60);
+	f[36] = (uint8_t)(dport >> 8);
+	f[37] = (uint8_t)dport;
+	f[42] = (uint8_t)(ack >> 24);
+	f[43] = (uint8_t)(ack >> 16);
+	f[44] = (uint8_t)(ack >> 8);
+	f[45] = (uint8_t)ack;
+}
+
+/* Within one batch, a pure ACK replaces an older one of its connection
+ * queued just before it; a duplicate ACK, another connection's ACK and
+ * anything else are kept, in order. */
+static void test_batched_acks_merge(void **state)
+{
+	static const struct { uint32_t ack; unsigned port; } sent[] = {
+		{ 5000, 40000 }, { 6448, 40000 }, { 7896, 40000 }, /* one left */
+		{ 7896, 40000 },                                    /* dup: kept */
+		{ 9000, 40001 },                                    /* other */
+		{ 9344, 40000 },
+	};
+	static const struct { uint32_t ack; unsigned port; } want[] = {
+		{ 7896, 40000 }, { 7896, 40000 }, { 9000, 40001 }, { 9344, 40000 },
+	};
+	int sv[2];
+	struct un_sendq q;
+	uint8_t f[60], data[100];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	un_sendq_init(&q);
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(un_dgram_send(&q, sv[0], NULL, 0, data, sizeof(data)),
+			 UN_SEND_BATCHED);
+	for (size_t i = 0; i < G_N_ELEMENTS(sent); i++) {
+		ack_frame(f, sent[i].ack, sent[i].port);
+		assert_int_equal(un_dgram_send(&q, sv[0], NULL, 0, f, sizeof(f)),
+				 UN_SEND_BATCHED);
+	}
+	assert_int_equal(q.frames, 1 + G_N_ELEMENTS(want));
+	assert_int_equal(q.acks_merged, 2);
+	assert_int_equal(un_sendq_flush_dgram(&q, sv[0], NULL, 0), UN_SEND_DONE);
+	assert_int_equal(recv(sv[1], data, sizeof(data), MSG_DONTWAIT), sizeof(data));
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		uint8_t got[64];
+
+		ack_frame(f, want[i].ack, want[i].port);
+		assert_int_equal(recv(sv[1], got, sizeof(got), MSG_DONTWAIT), 60);
+		assert_memory_equal(got, f, 60);
+	}
+	assert_int_equal(recv(sv[1], f, sizeof(f), MSG_DONTWAIT), -1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Frames of one wake-up wait for one flush and arrive in order; the 64th
  * frame of a batch flushes at once; a frame above 16 KiB finding the queue
  * empty is written at once, and one finding frames queued waits behind
@@ -775,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_queue_push_skip),
 		cmocka_unit_test(test_stream_backpressure),
 		cmocka_unit_test(test_stream_batching),
+		cmocka_unit_test(test_batched_acks_merge),
 		cmocka_unit_test(test_stream_send_to_closed_peer),
 		cmocka_unit_test(test_dgram_qlen_backpressure),
 		cmocka_unit_test(test_dgram_recv_batch),

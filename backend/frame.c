@@ -189,7 +189,15 @@ struct un_sendq_item {
 
 void un_sendq_init(struct un_sendq *q)
 {
-	*q = (struct un_sendq){ 0 };
+	*q = (struct un_sendq){ .max_frames = UN_SENDQ_MAX_FRAMES,
+				.max_bytes = UN_SENDQ_MAX_BYTES };
+}
+
+void un_sendq_set_limits(struct un_sendq *q, size_t max_frames,
+			 size_t max_bytes)
+{
+	q->max_frames = max_frames ? max_frames : UN_SENDQ_MAX_FRAMES;
+	q->max_bytes = max_bytes ? max_bytes : UN_SENDQ_MAX_BYTES;
 }
 
 static void sendq_pop(struct un_sendq *q)
@@ -226,8 +234,8 @@ gboolean un_sendq_push(struct un_sendq *q, const struct iovec *iov,
 	total -= skip;
 	if (total == 0)
 		return TRUE;
-	if (q->frames > 0 && (q->frames >= UN_SENDQ_MAX_FRAMES ||
-			      q->bytes + total > UN_SENDQ_MAX_BYTES))
+	if (q->frames > 0 && (q->frames >= q->max_frames ||
+			      q->bytes + total > q->max_bytes))
 		return FALSE;
 	it = g_malloc(sizeof(*it) + total);
 	it->next = NULL;

@@ -89,7 +89,8 @@ struct un_dgram un_dgram_at(int i);
 
 /* ---- bounded send queue ------------------------------------------------ */
 
-/* A port's send queue holds at most this many frames or bytes; past that,
+/* By default a port's send queue holds at most this many frames or bytes
+ * (a network's keys send-queue-frames and send-queue-bytes); past that,
  * frames are dropped and counted as queue-full. */
 #define UN_SENDQ_MAX_FRAMES 256u
 #define UN_SENDQ_MAX_BYTES (4u << 20)
@@ -106,6 +107,7 @@ struct un_sendq {
 	size_t batched;   /* frames queued since the last flush */
 	guint64 acks_merged; /* pure TCP ACKs replaced by a newer one while
 			      * queued (tcp_ack.c), since the queue began */
+	size_t max_frames, max_bytes; /* the bound (un_sendq_set_limits) */
 };
 
 /* Frames up to this size are batched (see un_stream_send); a larger frame
@@ -115,7 +117,11 @@ struct un_sendq {
  * wake-up never fills a queue that a flush would have kept short. */
 #define UN_SEND_BATCH_FRAMES 64u
 
+/* An empty queue with the default bound (UN_SENDQ_MAX_*). */
 void un_sendq_init(struct un_sendq *q);
+/* Bound @q at @max_frames frames and @max_bytes bytes (0: the default). */
+void un_sendq_set_limits(struct un_sendq *q, size_t max_frames,
+			 size_t max_bytes);
 /* Free every queued frame; returns how many were queued (lost). */
 size_t un_sendq_clear(struct un_sendq *q);
 static inline gboolean un_sendq_empty(const struct un_sendq *q)

@@ -52,7 +52,8 @@ static const char daemon_description[] =
 	"portfwd=NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT, dhcp-range=FIRST-LAST,\n"
 	"dhcp-lease, dhcp-max-leases, dhcp-host=MAC,IP[,NAME], mac-table-size,\n"
 	"uplink=URL, uplink-optional; natnet: router=off, dhcp=off; internal: dhcp=on,\n"
-	"net. Every kind: mtu (68-65520), listen=ADDR:PORT (a TCP endpoint).\n"
+	"net. Every kind: mtu (68-65520), listen=ADDR:PORT (a TCP endpoint),\n"
+	"send-queue-frames (256), send-queue-bytes (4 MiB): per NIC.\n"
 	"A hostfwd with no host address binds 127.0.0.1, not every interface.\n"
 	"\n"
 	"For each network NAME, DIR gets NAME.vde/ (VDE switch), NAME.stream and\n"
@@ -229,10 +230,14 @@ out:
  * threshold, blocks of that size come from the heap after the first free,
  * and realloc there copies all 128 KiB: each idle connection then holds
  * 256 KiB resident (1 GiB at max-host-sockets=4096). A fixed threshold
- * below 128 KiB keeps them mapped: realloc is an mremap, untouched pages
- * stay unbacked, a freed buffer goes back to the kernel. 96 KiB stays
+ * below 128 KiB keeps most of them mapped: realloc is an mremap, untouched
+ * pages stay unbacked, a freed buffer goes back to the kernel. (A block
+ * that fits a free heap chunk still comes from the heap; how often depends
+ * on fragmentation, so the bound stays 256 KiB a connection.) 96 KiB stays
  * above libslirp's largest mbuf (a 65521-byte MTU), which is allocated
- * per packet. No effect under ASan, which has its own allocator. */
+ * per packet. No effect under ASan, which has its own allocator. No
+ * M_TOP_PAD/M_TRIM_THRESHOLD tuning: with them the heap is grown and
+ * trimmed by brk on every burst, and hostile.sh's daemon starved. */
 static void malloc_setup(void)
 {
 	if (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) != 1)

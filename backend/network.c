@@ -16,11 +16,18 @@
 #include <string.h>
 
 #include "capture.h"
+#include "frame.h"
 #include "transport.h"
 #include "usernet/error.h"
 
 /* Keys the backend reads for every network, whatever its kind. */
-static const char *const backend_keys[] = { "mtu", "listen", NULL };
+static const char *const backend_keys[] = { "mtu", "listen", "send-queue-frames",
+					    "send-queue-bytes", NULL };
+/* The send queue bound per NIC: at least one frame of the largest MTU. */
+#define SENDQ_FRAMES_MIN 16u
+#define SENDQ_FRAMES_MAX 65536u
+#define SENDQ_BYTES_MIN (128u * 1024u)
+#define SENDQ_BYTES_MAX (1u << 30)
 
 static GHashTable *kinds; /* name -> const struct un_kind_ops * */
 
@@ -177,10 +184,11 @@ static gboolean keys_check(const struct un_kind_ops *kind,
 	for (char **k = keys; k && *k; k++) {
 		if (key_in(*k, backend_keys) || key_in(*k, kind->keys))
 			continue;
+		g_autofree char *ours = keys_join_unique(backend_keys);
 		g_autofree char *known = keys_join_unique(kind->keys);
 		un_config_error(c, error, *k,
-				"unknown key for kind %s (known: mtu, listen%s%s)",
-				kind->name, *known ? ", " : "", known);
+				"unknown key for kind %s (known: %s%s%s)",
+				kind->name, ours, *known ? ", " : "", known);
 		return FALSE;
 	}
 	return TRUE;
@@ -190,7 +198,13 @@ static gboolean backend_keys_read(struct un_network *n,
 				  const struct un_config *c, GError **error)
 {
 	if (!un_config_uint(c, "mtu", 68, UN_MTU_MAX, UN_MTU_DEFAULT, &n->mtu,
-			    error))
+			    error) ||
+	    !un_config_uint(c, "send-queue-frames", SENDQ_FRAMES_MIN,
+			    SENDQ_FRAMES_MAX, UN_SENDQ_MAX_FRAMES,
+			    &n->sendq_frames, error) ||
+	    !un_config_uint(c, "send-queue-bytes", SENDQ_BYTES_MIN,
+			    SENDQ_BYTES_MAX, UN_SENDQ_MAX_BYTES,
+			    &n->sendq_bytes, error))
 		return FALSE;
 	n->listen = un_config_string(c, "listen");
 	if (n->listen && !*n->listen) {

@@ -177,6 +177,8 @@ static struct dgram_client *dgram_client_new(struct dgram_endpoint *de,
 	}
 	un_port_init(&c->port, &dgram_port_ops, peer);
 	un_sendq_init(&c->q);
+	un_sendq_set_limits(&c->q, de->ep.network->sendq_frames,
+			    de->ep.network->sendq_bytes);
 	c->watch = un_watch_new(c->fd, 0, dgram_client_ready, c,
 				"usernet dgram client");
 	g_hash_table_insert(de->clients, &c->addr, c);

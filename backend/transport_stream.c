@@ -152,6 +152,7 @@ static void stream_peer_new(struct stream_endpoint *se, int fd)
 	un_port_init(&sp->port, se->port_ops, peer);
 	un_deframer_init(&sp->rx);
 	un_sendq_init(&sp->q);
+	un_sendq_set_limits(&sp->q, n->sendq_frames, n->sendq_bytes);
 	sp->watch = un_watch_new(fd, G_IO_IN, stream_peer_ready, sp,
 				 "usernet stream peer");
 	if (!un_network_attach(n, &sp->port, se->ep.ops->name, &error)) {

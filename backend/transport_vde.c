@@ -265,6 +265,8 @@ static void vde_accept(void *opaque, GIOCondition revents)
 	c->data_fd = -1;
 	un_port_init(&c->port, &vde_port_ops, peer);
 	un_sendq_init(&c->q);
+	un_sendq_set_limits(&c->q, ve->ep.network->sendq_frames,
+			    ve->ep.network->sendq_bytes);
 	c->ctl_watch = un_watch_new(fd, G_IO_IN, vde_client_ctl_ready, c,
 				    "usernet vde ctl");
 	c->handshake_id = g_timeout_add_seconds(VDE_HANDSHAKE_SECONDS,

@@ -17,7 +17,7 @@
 #   BENCH_MTUS="1500 65520" the MTUs, BENCH_PARTS="vm ns res" the sections
 #   (what is left out is "not measured: not selected"); BENCH_KEEP=1 keeps
 #   the scratch dir; BENCH_OUT=FILE writes the table there instead.
-#   --profile: only usernet over VDE at MTU 1500, `perf record -g` on
+#   --profile: only usernet over VDE at MTU 1500, `perf record --call-graph dwarf` on
 #   usernetd during the guest->host iperf3 runs; prints the top symbols.
 #
 # How it works
@@ -245,7 +245,10 @@ host_servers() {
 		for ((k = 1; k <= 2 * REPS; k++)); do
 			a=$(cpu_ticks "$@")
 			if [ "$PROFILE" = 1 ] && [ "$k" = 1 ]; then
-				perf record -q -g -o "$D/perf.data" -p "$1" >"$D/perf.log" 2>&1 &
+				# dwarf: Debian's GLib and libslirp keep no frame
+				# pointers, and -g shows kernel symbols only.
+				perf record -q --call-graph dwarf,16384 -o "$D/perf.data" \
+					-p "$(IFS=,; echo "$*")" >"$D/perf.log" 2>&1 &
 				echo $! >"$D/perf.pid"
 			fi
 			ip netns exec "$ns" iperf3 -s -1 -p "$IPERF_PORT" ${bind:+-B "$bind"} >>"$D/iperf3.log" 2>&1 &

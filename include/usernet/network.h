@@ -70,6 +70,8 @@ struct un_network {
 	GPtrArray *captures;  /* the backend's: struct un_capture *, may be NULL */
 	const void *capture_input; /* the backend's: frame data being input */
 	gint64 created_us;    /* g_get_real_time() at creation */
+	guint sendq_frames;   /* key "send-queue-frames": bound per NIC */
+	guint sendq_bytes;    /* key "send-queue-bytes" */
 };
 
 /* From a transport: join @p to @n (the kind may refuse). On success the

@@ -413,6 +413,38 @@ static void test_stream_backpressure(void **state)
 	close(sv[1]);
 }
 
+/* A network's send-queue-frames and send-queue-bytes bound the queue:
+ * whichever fills first refuses the next frame (the first frame is always
+ * taken, so a frame above the byte bound still gets through alone). */
+static void test_sendq_limits(void **state)
+{
+	struct un_sendq q;
+	struct iovec iov;
+	uint8_t buf[1000] = { 0 };
+
+	iov = (struct iovec){ .iov_base = buf, .iov_len = sizeof(buf) };
+	un_sendq_init(&q);
+	un_sendq_set_limits(&q, 16, 0);
+	for (int i = 0; i < 16; i++)
+		assert_true(un_sendq_push(&q, &iov, 1, 0));
+	assert_false(un_sendq_push(&q, &iov, 1, 0));
+	assert_int_equal(q.frames, 16);
+	un_sendq_clear(&q);
+
+	un_sendq_set_limits(&q, 0, 4500); /* default frames, 4 frames' bytes */
+	assert_int_equal(q.max_frames, UN_SENDQ_MAX_FRAMES);
+	for (int i = 0; i < 4; i++)
+		assert_true(un_sendq_push(&q, &iov, 1, 0));
+	assert_false(un_sendq_push(&q, &iov, 1, 0));
+	assert_int_equal(q.bytes, 4000);
+	un_sendq_clear(&q);
+
+	un_sendq_set_limits(&q, 16, 500);
+	assert_true(un_sendq_push(&q, &iov, 1, 0)); /* alone: taken */
+	assert_false(un_sendq_push(&q, &iov, 1, 0));
+	un_sendq_clear(&q);
+}
+
 /* A pure TCP ACK, as libslirp sends one to the guest: 10.0.2.2:80 ->
  * 10.0.2.15:40000, ack 5000, padded to 60 bytes. */
 static const uint8_t ACK_FRAME[60] = {
@@ -841,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_stream_backpressure),
 		cmocka_unit_test(test_stream_batching),
 		cmocka_unit_test(test_batched_acks_merge),
+		cmocka_unit_test(test_sendq_limits),
 		cmocka_unit_test(test_stream_send_to_closed_peer),
 		cmocka_unit_test(test_dgram_qlen_backpressure),
 		cmocka_unit_test(test_dgram_recv_batch),

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "wire_bytes.h"
 #include "host_sockets.h"
 
 #define GUEST "10.0.2.15"
@@ -22,26 +23,15 @@
 #define DNS "10.0.2.3"
 #define OUTSIDE "192.0.2.7"
 
-struct frame {
-	uint8_t d[128];
-	size_t len;
-};
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Ethernet + a 20-byte IPv4 header + @l4len bytes of @proto. */
-static struct frame ip4(unsigned proto, const char *src, const char *dst,
+static struct wb_frame ip4(unsigned proto, const char *src, const char *dst,
 			size_t l4len)
 {
-	struct frame f = { .len = 14 + 20 + l4len };
+	struct wb_frame f = { .len = 14 + 20 + l4len };
 
-	put16(f.d + 12, 0x0800);
+	wb_put16(f.d + 12, 0x0800);
 	f.d[14] = 0x45;
-	put16(f.d + 16, (unsigned)(20 + l4len));
+	wb_put16(f.d + 16, (unsigned)(20 + l4len));
 	f.d[14 + 8] = 64;
 	f.d[14 + 9] = (uint8_t)proto;
 	assert_int_equal(inet_pton(AF_INET, src, f.d + 14 + 12), 1);
@@ -49,44 +39,44 @@ static struct frame ip4(unsigned proto, const char *src, const char *dst,
 	return f;
 }
 
-static struct frame tcp4(const char *dst, unsigned flags)
+static struct wb_frame tcp4(const char *dst, unsigned flags)
 {
-	struct frame f = ip4(IPPROTO_TCP, GUEST, dst, 20);
+	struct wb_frame f = ip4(IPPROTO_TCP, GUEST, dst, 20);
 
-	put16(f.d + 34, 40000);
-	put16(f.d + 36, 80);
+	wb_put16(f.d + 34, 40000);
+	wb_put16(f.d + 36, 80);
 	f.d[34 + 12] = 0x50;
 	f.d[34 + 13] = (uint8_t)flags;
 	return f;
 }
 
-static struct frame udp4(const char *src, unsigned sport, const char *dst,
+static struct wb_frame udp4(const char *src, unsigned sport, const char *dst,
 			 unsigned dport)
 {
-	struct frame f = ip4(IPPROTO_UDP, src, dst, 8 + 4);
+	struct wb_frame f = ip4(IPPROTO_UDP, src, dst, 8 + 4);
 
-	put16(f.d + 34, sport);
-	put16(f.d + 36, dport);
-	put16(f.d + 38, 8 + 4);
+	wb_put16(f.d + 34, sport);
+	wb_put16(f.d + 36, dport);
+	wb_put16(f.d + 38, 8 + 4);
 	return f;
 }
 
-static struct frame icmp4(const char *dst, unsigned type)
+static struct wb_frame icmp4(const char *dst, unsigned type)
 {
-	struct frame f = ip4(IPPROTO_ICMP, GUEST, dst, 8);
+	struct wb_frame f = ip4(IPPROTO_ICMP, GUEST, dst, 8);
 
 	f.d[34] = (uint8_t)type;
 	return f;
 }
 
 /* Ethernet + IPv6 header (next header @nh) + @l4len bytes. */
-static struct frame ip6(unsigned nh, size_t l4len)
+static struct wb_frame ip6(unsigned nh, size_t l4len)
 {
-	struct frame f = { .len = 14 + 40 + l4len };
+	struct wb_frame f = { .len = 14 + 40 + l4len };
 
-	put16(f.d + 12, 0x86dd);
+	wb_put16(f.d + 12, 0x86dd);
 	f.d[14] = 0x60;
-	put16(f.d + 14 + 4, (unsigned)l4len);
+	wb_put16(f.d + 14 + 4, (unsigned)l4len);
 	f.d[14 + 6] = (uint8_t)nh;
 	assert_int_equal(inet_pton(AF_INET6, "fec0::15", f.d + 14 + 8), 1);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", f.d + 14 + 24), 1);
@@ -102,13 +92,13 @@ static struct un_host_sockets *hs_new(guint max)
 	return un_host_sockets_new("test", max, host, dns);
 }
 
-static gboolean admit(struct un_host_sockets *hs, struct frame f)
+static gboolean admit(struct un_host_sockets *hs, struct wb_frame f)
 {
 	return un_host_sockets_admit(hs, f.d, f.len);
 }
 
 /* A frame admitted and input, during which libslirp opens @fd (-1: none). */
-static void input(struct un_host_sockets *hs, struct frame f, int fd)
+static void input(struct un_host_sockets *hs, struct wb_frame f, int fd)
 {
 	assert_true(un_host_sockets_admit(hs, f.d, f.len));
 	if (fd >= 0)
@@ -218,17 +208,17 @@ static void test_icmp_echo(void **state)
 static void test_ipv6(void **state)
 {
 	struct un_host_sockets *hs = hs_new(16);
-	struct frame syn = ip6(IPPROTO_TCP, 20), ack, udp, dhcp6, ping;
+	struct wb_frame syn = ip6(IPPROTO_TCP, 20), ack, udp, dhcp6, ping;
 
 	syn.d[54 + 13] = 0x02;
 	ack = syn;
 	ack.d[54 + 13] = 0x10;
 	udp = ip6(IPPROTO_UDP, 8);
-	put16(udp.d + 54, 7000);
-	put16(udp.d + 56, 53);
+	wb_put16(udp.d + 54, 7000);
+	wb_put16(udp.d + 56, 53);
 	dhcp6 = udp;
-	put16(dhcp6.d + 54, 546);
-	put16(dhcp6.d + 56, 547);
+	wb_put16(dhcp6.d + 54, 546);
+	wb_put16(dhcp6.d + 56, 547);
 	ping = ip6(58, 8);
 	ping.d[54] = 128;
 
@@ -238,7 +228,7 @@ static void test_ipv6(void **state)
 	assert_false(admit(hs, syn));
 	assert_true(admit(hs, ack));
 	assert_true(admit(hs, udp));    /* its flow has fd 60 */
-	put16(udp.d + 54, 7001);
+	wb_put16(udp.d + 54, 7001);
 	assert_false(admit(hs, udp));
 	assert_true(admit(hs, dhcp6));
 	assert_true(admit(hs, ping));   /* libslirp 4.7 opens no ICMPv6 socket */
@@ -249,12 +239,12 @@ static void test_ipv6(void **state)
 static void test_short_and_other_frames(void **state)
 {
 	struct un_host_sockets *hs = hs_new(16);
-	struct frame arp = { .len = 42 }, shortsyn = tcp4(OUTSIDE, 0x02),
+	struct wb_frame arp = { .len = 42 }, shortsyn = tcp4(OUTSIDE, 0x02),
 		     badihl = tcp4(OUTSIDE, 0x02), shortudp = udp4(GUEST, 1, OUTSIDE, 2);
 
 	for (int fd = 80; fd < 96; fd++)
 		un_host_sockets_opened(hs, fd);
-	put16(arp.d + 12, 0x0806);
+	wb_put16(arp.d + 12, 0x0806);
 	shortsyn.len = 14 + 20 + 13;   /* the flags byte is missing */
 	badihl.d[14] = 0x44;           /* IHL 16 bytes */
 	shortudp.len = 14 + 20 + 7;

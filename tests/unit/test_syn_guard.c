@@ -14,30 +14,15 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "wire_bytes.h"
 #include "syn_guard.h"
 
 #define SEC G_USEC_PER_SEC
 
-struct frame {
-	uint8_t d[128];
-	size_t len;
-};
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)(p[0] << 8 | p[1]);
-}
-
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+		sum += wb_get16(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	return sum;
@@ -51,19 +36,19 @@ static unsigned fold(uint32_t sum)
 }
 
 /* RFC 793 pseudo-header + segment, for the IPv4 frame @f. */
-static unsigned tcp4_sum(const struct frame *f)
+static unsigned tcp4_sum(const struct wb_frame *f)
 {
 	const uint8_t *ip = f->d + 14;
-	size_t tcplen = get16(ip + 2) - 20;
+	size_t tcplen = wb_get16(ip + 2) - 20;
 	uint32_t sum = sum16(ip + 12, 8, 0) + IPPROTO_TCP + (uint32_t)tcplen;
 
 	return fold(sum16(ip + 20, tcplen, sum));
 }
 
-static unsigned tcp6_sum(const struct frame *f)
+static unsigned tcp6_sum(const struct wb_frame *f)
 {
 	const uint8_t *ip = f->d + 14;
-	size_t tcplen = get16(ip + 4);
+	size_t tcplen = wb_get16(ip + 4);
 	uint32_t sum = sum16(ip + 8, 32, 0) + IPPROTO_TCP + (uint32_t)tcplen;
 
 	return fold(sum16(ip + 40, tcplen, sum));
@@ -71,52 +56,52 @@ static unsigned tcp6_sum(const struct frame *f)
 
 /* A guest's SYN (@flags) 10.0.2.15:@sport -> 192.0.2.1:80 with sequence
  * number @isn and the 12 option bytes @opts, checksum right. */
-static struct frame syn4(unsigned sport, uint32_t isn, unsigned flags,
+static struct wb_frame syn4(unsigned sport, uint32_t isn, unsigned flags,
 			 const uint8_t opts[12])
 {
-	struct frame f = { .len = 14 + 20 + 32 };
+	struct wb_frame f = { .len = 14 + 20 + 32 };
 	uint8_t *ip = f.d + 14, *tcp = ip + 20;
 
-	put16(f.d + 12, 0x0800);
+	wb_put16(f.d + 12, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, 20 + 32);
+	wb_put16(ip + 2, 20 + 32);
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
 	inet_pton(AF_INET, "10.0.2.15", ip + 12);
 	inet_pton(AF_INET, "192.0.2.1", ip + 16);
-	put16(tcp, sport);
-	put16(tcp + 2, 80);
-	put16(tcp + 4, isn >> 16);
-	put16(tcp + 6, isn & 0xffff);
+	wb_put16(tcp, sport);
+	wb_put16(tcp + 2, 80);
+	wb_put16(tcp + 4, isn >> 16);
+	wb_put16(tcp + 6, isn & 0xffff);
 	tcp[12] = 0x80; /* 32 bytes */
 	tcp[13] = (uint8_t)flags;
-	put16(tcp + 14, 64240);
+	wb_put16(tcp + 14, 64240);
 	memcpy(tcp + 20, opts, 12);
-	put16(tcp + 16, (~tcp4_sum(&f)) & 0xffff);
+	wb_put16(tcp + 16, (~tcp4_sum(&f)) & 0xffff);
 	return f;
 }
 
-static struct frame syn6(uint32_t isn)
+static struct wb_frame syn6(uint32_t isn)
 {
 	static const uint8_t opts[12] = { 2, 4, 0xff, 0xc4, 4, 2, 1, 1, 1, 1, 1, 0 };
-	struct frame f = { .len = 14 + 40 + 32 };
+	struct wb_frame f = { .len = 14 + 40 + 32 };
 	uint8_t *ip = f.d + 14, *tcp = ip + 40;
 
-	put16(f.d + 12, 0x86dd);
+	wb_put16(f.d + 12, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, 32);
+	wb_put16(ip + 4, 32);
 	ip[6] = IPPROTO_TCP;
 	ip[7] = 64;
 	inet_pton(AF_INET6, "fec0::15", ip + 8);
 	inet_pton(AF_INET6, "2001:db8::1", ip + 24);
-	put16(tcp, 40000);
-	put16(tcp + 2, 80);
-	put16(tcp + 4, isn >> 16);
-	put16(tcp + 6, isn & 0xffff);
+	wb_put16(tcp, 40000);
+	wb_put16(tcp + 2, 80);
+	wb_put16(tcp + 4, isn >> 16);
+	wb_put16(tcp + 6, isn & 0xffff);
 	tcp[12] = 0x80;
 	tcp[13] = 0x02;
 	memcpy(tcp + 20, opts, 12);
-	put16(tcp + 16, (~tcp6_sum(&f)) & 0xffff);
+	wb_put16(tcp + 16, (~tcp6_sum(&f)) & 0xffff);
 	return f;
 }
 
@@ -127,10 +112,10 @@ static const uint8_t ODD_OPTS[12] = { 1, 2, 4, 0x05, 0xb4, 1, 1, 1, 1, 1, 1, 0 }
 
 struct result {
 	gboolean rewritten;
-	struct frame out;
+	struct wb_frame out;
 };
 
-static struct result filter(struct un_syn_guard *sg, struct frame f, gint64 now)
+static struct result filter(struct un_syn_guard *sg, struct wb_frame f, gint64 now)
 {
 	uint8_t *copy = NULL;
 	const uint8_t *out = un_syn_guard_filter(sg, f.d, f.len, now, &copy);
@@ -145,7 +130,7 @@ static struct result filter(struct un_syn_guard *sg, struct frame f, gint64 now)
 static void test_repeat_loses_mss(void **state)
 {
 	struct un_syn_guard *sg = un_syn_guard_new(16, 180 * SEC);
-	struct frame f = syn4(40000, 0x11223344, 0x02, LINUX_OPTS);
+	struct wb_frame f = syn4(40000, 0x11223344, 0x02, LINUX_OPTS);
 	struct result r;
 
 	r = filter(sg, f, 1 * SEC);
@@ -165,7 +150,7 @@ static void test_repeat_loses_mss(void **state)
 static void test_syn_ack_and_odd_offset(void **state)
 {
 	struct un_syn_guard *sg = un_syn_guard_new(16, 180 * SEC);
-	struct frame f = syn4(7300, 0xfffffff0u, 0x12, ODD_OPTS); /* SYN-ACK */
+	struct wb_frame f = syn4(7300, 0xfffffff0u, 0x12, ODD_OPTS); /* SYN-ACK */
 	struct result r;
 
 	assert_false(filter(sg, f, SEC).rewritten);
@@ -179,7 +164,7 @@ static void test_syn_ack_and_odd_offset(void **state)
 static void test_ipv6(void **state)
 {
 	struct un_syn_guard *sg = un_syn_guard_new(16, 180 * SEC);
-	struct frame f = syn6(42);
+	struct wb_frame f = syn6(42);
 	struct result r;
 
 	assert_false(filter(sg, f, SEC).rewritten);
@@ -213,7 +198,7 @@ static void test_others_untouched(void **state)
 	static const uint8_t bad_len[12] = { 2, 5, 0x05, 0xb4, 0, 0, 0, 0, 0, 0, 0, 0 };
 	static const uint8_t after_eol[12] = { 0, 2, 4, 0x05, 0xb4, 0, 0, 0, 0, 0, 0, 0 };
 	struct un_syn_guard *sg = un_syn_guard_new(16, 180 * SEC);
-	struct frame ack = syn4(40000, 9, 0x10, LINUX_OPTS);
+	struct wb_frame ack = syn4(40000, 9, 0x10, LINUX_OPTS);
 
 	assert_false(filter(sg, ack, SEC).rewritten);
 	assert_false(filter(sg, ack, SEC).rewritten);

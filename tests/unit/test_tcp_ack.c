@@ -13,75 +13,59 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "wire_bytes.h"
 #include "tcp_ack.h"
-
-struct frame {
-	uint8_t d[128];
-	size_t len;
-};
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
 
 /* The router's ACK to the guest: 10.0.2.2:80 -> 10.0.2.15:40000, padded
  * to 60 bytes as libslirp's frames are; @payload bytes of data. */
-static struct frame ack4(uint32_t ack, unsigned flags, size_t payload)
+static struct wb_frame ack4(uint32_t ack, unsigned flags, size_t payload)
 {
-	struct frame f = { .len = 14 + 20 + 20 + payload };
+	struct wb_frame f = { .len = 14 + 20 + 20 + payload };
 	uint8_t *ip = f.d + 14, *tcp = ip + 20;
 
 	memcpy(f.d, "\x52\x54\x00\x12\x34\x56\x52\x55\x0a\x00\x02\x02", 12);
-	put16(f.d + 12, 0x0800);
+	wb_put16(f.d + 12, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, (unsigned)(20 + 20 + payload));
+	wb_put16(ip + 2, (unsigned)(20 + 20 + payload));
 	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
 	inet_pton(AF_INET, "10.0.2.2", ip + 12);
 	inet_pton(AF_INET, "10.0.2.15", ip + 16);
-	put16(tcp, 80);
-	put16(tcp + 2, 40000);
-	put32(tcp + 4, 1000);
-	put32(tcp + 8, ack);
+	wb_put16(tcp, 80);
+	wb_put16(tcp + 2, 40000);
+	wb_put32(tcp + 4, 1000);
+	wb_put32(tcp + 8, ack);
 	tcp[12] = 0x50;
 	tcp[13] = (uint8_t)flags;
-	put16(tcp + 14, 65535);
+	wb_put16(tcp + 14, 65535);
 	if (f.len < 60)
 		f.len = 60;
 	return f;
 }
 
-static struct frame ack6(uint32_t ack)
+static struct wb_frame ack6(uint32_t ack)
 {
-	struct frame f = { .len = 14 + 40 + 20 };
+	struct wb_frame f = { .len = 14 + 40 + 20 };
 	uint8_t *ip = f.d + 14, *tcp = ip + 40;
 
 	memcpy(f.d, "\x52\x54\x00\x12\x34\x56\x52\x55\x0a\x00\x02\x02", 12);
-	put16(f.d + 12, 0x86dd);
+	wb_put16(f.d + 12, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, 20);
+	wb_put16(ip + 4, 20);
 	ip[6] = IPPROTO_TCP;
 	ip[7] = 64;
 	inet_pton(AF_INET6, "fec0::2", ip + 8);
 	inet_pton(AF_INET6, "fec0::15", ip + 24);
-	put16(tcp, 80);
-	put16(tcp + 2, 40000);
-	put32(tcp + 8, ack);
+	wb_put16(tcp, 80);
+	wb_put16(tcp + 2, 40000);
+	wb_put32(tcp + 8, ack);
 	tcp[12] = 0x50;
 	tcp[13] = 0x10;
 	return f;
 }
 
-static gboolean supersedes(struct frame a, struct frame b)
+static gboolean supersedes(struct wb_frame a, struct wb_frame b)
 {
 	return un_tcp_ack_supersedes(a.d, a.len, b.d, b.len);
 }
@@ -101,7 +85,7 @@ static void test_newer_ack_supersedes(void **state)
 
 static void test_only_pure_acks(void **state)
 {
-	struct frame data = ack4(6000, 0x18, 100);
+	struct wb_frame data = ack4(6000, 0x18, 100);
 
 	assert_false(supersedes(ack4(5000, 0x10, 0), data));
 	assert_false(supersedes(data, ack4(7000, 0x10, 0)));
@@ -114,7 +98,7 @@ static void test_only_pure_acks(void **state)
 
 static void test_same_connection_only(void **state)
 {
-	struct frame a = ack4(5000, 0x10, 0), b = ack4(6000, 0x10, 0);
+	struct wb_frame a = ack4(5000, 0x10, 0), b = ack4(6000, 0x10, 0);
 
 	b.d[34 + 1] = 81; /* another source port */
 	assert_false(supersedes(a, b));
@@ -132,7 +116,7 @@ static void test_same_connection_only(void **state)
 /* What does not parse as a plain IPv4/IPv6 TCP header is never merged. */
 static void test_odd_frames_left_alone(void **state)
 {
-	struct frame a = ack4(5000, 0x10, 0), b = ack4(6000, 0x10, 0);
+	struct wb_frame a = ack4(5000, 0x10, 0), b = ack4(6000, 0x10, 0);
 
 	assert_false(un_tcp_ack_supersedes(a.d, 40, b.d, 40));
 	a.d[14] = b.d[14] = 0x46; /* IP options */
@@ -143,13 +127,13 @@ static void test_odd_frames_left_alone(void **state)
 	assert_false(supersedes(a, b));
 	a = ack4(5000, 0x10, 0);
 	b = ack4(6000, 0x10, 0);
-	put16(a.d + 14 + 6, 0x2000); /* more fragments */
-	put16(b.d + 14 + 6, 0x2000);
+	wb_put16(a.d + 14 + 6, 0x2000); /* more fragments */
+	wb_put16(b.d + 14 + 6, 0x2000);
 	assert_false(supersedes(a, b));
 	a = ack4(5000, 0x10, 0);
 	b = ack4(6000, 0x10, 0);
-	put16(a.d + 16, 200); /* IP length past the frame */
-	put16(b.d + 16, 200);
+	wb_put16(a.d + 16, 200); /* IP length past the frame */
+	wb_put16(b.d + 16, 200);
 	assert_false(supersedes(a, b));
 	b = ack4(6000, 0x10, 0);
 	b.len = 61;

@@ -34,7 +34,6 @@
 #include <libslirp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gio/gio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -864,13 +863,13 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 /* A guest frame to libslirp, if the host socket bound lets it in, with
  * the MSS option of a repeated SYN taken out (syn_guard.c). */
 static void router_slirp_input(struct un_router *r, struct un_port *from,
-			       const uint8_t *d, size_t len)
+			       const uint8_t *d, size_t len, gint64 now_us)
 {
 	g_autofree uint8_t *copy = NULL;
 
 	if (!router_guest_connection_ok(r, from, d, len))
 		return;
-	d = un_syn_guard_filter(r->syn_guard, d, len, g_get_monotonic_time(), &copy);
+	d = un_syn_guard_filter(r->syn_guard, d, len, now_us, &copy);
 	slirp_input(r->slirp, d, (int)len);
 	un_host_sockets_input_done(r->host_sockets);
 }
@@ -1054,19 +1053,20 @@ void un_router_input(struct un_router *r, struct un_port *from,
 		     const struct un_frame *f)
 {
 	g_autoptr(GBytes) whole = NULL;
+	gint64 now_us = g_get_monotonic_time(); /* one clock read per frame */
 	const uint8_t *data;
 	gsize len;
 
 	if (from && from->network)
 		r->network = from->network;
 
-	switch (un_ip_guard_input(r->guard, from, f, g_get_monotonic_time(), &whole)) {
+	switch (un_ip_guard_input(r->guard, from, f, now_us, &whole)) {
 	case UN_GUARD_PASS:
-		router_slirp_input(r, from, f->data, f->len);
+		router_slirp_input(r, from, f->data, f->len, now_us);
 		break;
 	case UN_GUARD_WHOLE:
 		data = g_bytes_get_data(whole, &len);
-		router_slirp_input(r, from, data, len);
+		router_slirp_input(r, from, data, len, now_us);
 		break;
 	case UN_GUARD_HELD:
 	case UN_GUARD_DROP:

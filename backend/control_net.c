@@ -35,19 +35,14 @@ static char *net_iso8601(gint64 us)
 	return t ? g_date_time_format_iso8601(t) : g_strdup("");
 }
 
-/* "endpoints": [{"transport", "address", "qemu"}...] */
+/* "endpoints": [{"transport", "address", "qemu" or "plug"}...] */
 static void net_endpoints(JsonBuilder *b, const struct un_network *n)
 {
 	json_builder_set_member_name(b, "endpoints");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < n->endpoints->len; i++) {
-		const struct un_endpoint *e = g_ptr_array_index(n->endpoints, i);
-		g_autofree char *opt = e->ops->qemu_option(e);
-
 		json_builder_begin_object(b);
-		net_member_string(b, "transport", e->ops->name);
-		net_member_string(b, "address", e->address);
-		net_member_string(b, "qemu", opt);
+		un_endpoint_describe(g_ptr_array_index(n->endpoints, i), b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -134,12 +129,27 @@ gboolean un_control_show(struct un_daemon *d, JsonObject *args,
 	return TRUE;
 }
 
-/* One network's counters: {"name", the kind's (stats hook),
- * "nics": [{"name", counters...}]}. */
+/* "clients-dropped": {TRANSPORT: peers dropped for bad input, ...} */
+static void net_clients_dropped(JsonBuilder *b, const struct un_network *n)
+{
+	json_builder_set_member_name(b, "clients-dropped");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < n->endpoints->len; i++) {
+		const struct un_endpoint *e = g_ptr_array_index(n->endpoints, i);
+
+		json_builder_set_member_name(b, e->ops->name);
+		json_builder_add_int_value(b, (gint64)e->clients_dropped);
+	}
+	json_builder_end_object(b);
+}
+
+/* One network's counters: {"name", "clients-dropped", the kind's (stats
+ * hook), "nics": [{"name", counters...}]}. */
 static void net_stats_one(JsonBuilder *b, struct un_network *n)
 {
 	json_builder_begin_object(b);
 	net_member_string(b, "name", n->name);
+	net_clients_dropped(b, n);
 	if (n->kind->stats)
 		n->kind->stats(n, b);
 	json_builder_set_member_name(b, "nics");

@@ -303,9 +303,9 @@ void un_network_print_ready(const struct un_network *n, FILE *out)
 	fprintf(out, "usernetd: %s (%s) ready\n", n->name, n->kind->name);
 	for (guint i = 0; i < n->endpoints->len; i++) {
 		const struct un_endpoint *e = g_ptr_array_index(n->endpoints, i);
-		g_autofree char *opt = e->ops->qemu_option(e);
+		g_autofree char *hint = un_endpoint_attach_hint(e);
 
-		fprintf(out, "  %-7s %s\n", e->ops->name, opt);
+		fprintf(out, "  %-7s %s\n", e->ops->name, hint);
 	}
 	fflush(out);
 }

@@ -98,6 +98,7 @@ static gboolean stream_peer_deliver(struct stream_peer *sp)
 		  "disconnecting it (is the peer a QEMU -netdev stream or "
 		  "socket client, with an MTU of at most %u?)", stream_net(sp),
 		  sp->port.name, sp->port.peer, error->message, UN_MTU_MAX);
+	sp->se->ep.clients_dropped++;
 	stream_peer_close(sp);
 	return FALSE;
 }

@@ -210,6 +210,7 @@ static void vde_client_handshake(struct vde_client *c)
 	if (n > 0 && c->req_len < UN_VDE_REQUEST_HEADER_BYTES)
 		return;
 	if (!un_vde_request_decode(c->req, c->req_len, &req, &error)) {
+		c->ve->ep.clients_dropped++;
 		vde_client_fail(c, "bad request", error->message);
 		return;
 	}
@@ -241,6 +242,7 @@ static gboolean vde_client_timeout(gpointer opaque)
 	struct vde_client *c = opaque;
 
 	c->handshake_id = 0;
+	c->ve->ep.clients_dropped++;
 	vde_client_fail(c, "no complete request",
 			"nothing for " G_STRINGIFY(VDE_HANDSHAKE_SECONDS) " s");
 	return G_SOURCE_REMOVE;

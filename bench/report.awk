@@ -13,9 +13,10 @@
 # direction, so above 1 is ahead for ↑ rows and below 1 is ahead for ↓ rows.
 
 BEGIN {
-	ncol = split("uvde ustream qemu passt slirpvde s4n tap", col, " ")
+	ncol = split("uvde ustream uhand qemu passt slirpvde s4n tap", col, " ")
 	head["uvde"] = "usernet nat, VDE"
 	head["ustream"] = "usernet nat, stream"
+	head["uhand"] = "usernet, tap hand-off"
 	head["qemu"] = "QEMU -netdev user"
 	head["passt"] = "passt (stream)"
 	head["slirpvde"] = "vde_switch + slirpvde"
@@ -24,6 +25,7 @@ BEGIN {
 	anchor["qemu"] = anchor["passt"] = anchor["slirpvde"] = anchor["s4n"] = 1
 	short["uvde"] = "vde"
 	short["ustream"] = "stream"
+	short["uhand"] = "hand-off"
 	nnotes = 0
 }
 

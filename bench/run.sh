@@ -13,7 +13,7 @@
 # Usage: bench/run.sh [--profile] [BUILD_DIR]     (as root; BUILD_DIR default build)
 #   BENCH_REPS=3 BENCH_SECS=5 (iperf3 -t) BENCH_RR_SECS=2 BENCH_FAN_N=200
 #   BENCH_FAN_LIMIT=35 (s a 200-connection round may take before it fails)
-#   BENCH_ONLY="uvde ustream qemu passt slirpvde tap s4n res" picks columns,
+#   BENCH_ONLY="uvde ustream uhand qemu passt slirpvde tap s4n res" picks columns,
 #   BENCH_MTUS="1500 65520" the MTUs, BENCH_PARTS="vm ns res" the sections
 #   (what is left out is "not measured: not selected"); BENCH_KEEP=1 keeps
 #   the scratch dir; BENCH_OUT=FILE writes the table there instead.
@@ -31,7 +31,8 @@
 # FAN_READY. A watchdog stops the guest when the backend process dies, and
 # every measure that got no result says why. Namespace rows run the same
 # workload.sh with busybox sh inside a second namespace joined to the
-# backend (usernet-plug into a natnet, or slirp4netns).
+# backend (usernet-plug into a natnet over VDE or stream, or handing its tap
+# to usernetd through the .tap endpoint; or slirp4netns).
 # The traffic rule: only loopback and namespaces made here are reached.
 set -uo pipefail
 
@@ -47,7 +48,7 @@ RR_SECS=${BENCH_RR_SECS:-2}
 FAN_N=${BENCH_FAN_N:-200}
 FAN_BYTES=1048576
 FAN_LIMIT=${BENCH_FAN_LIMIT:-35} # s per round; SYN retries come at 1, 3, 7, 15, 31 s
-ONLY=${BENCH_ONLY:-uvde ustream qemu passt slirpvde tap s4n res}
+ONLY=${BENCH_ONLY:-uvde ustream uhand qemu passt slirpvde tap s4n res}
 MTUS=${BENCH_MTUS:-1500 65520}
 PARTS=${BENCH_PARTS:-vm ns res}
 IPERF_PORT=5201
@@ -500,6 +501,7 @@ ns_run() {
 	else
 		local ep=n.stream
 		[ "$col" = uvde ] && ep=n.vde
+		[ "$col" = uhand ] && ep=n.tap
 		bg "$D" usernetd ip netns exec "$NS" "$USERNETD" -d "$D/un" \
 			-n "natnet:n,mtu=$mtu,portfwd=fan:tcp:[]:$FAN_PORT:[10.0.2.100]:$FAN_PORT"
 		if wait_for 20 usernetd_ready "$D/usernetd.log" 1; then
@@ -657,7 +659,7 @@ for mtu in $MTUS; do
 	done
 done
 for mtu in $MTUS; do
-	for col in uvde ustream s4n; do
+	for col in uvde ustream uhand s4n; do
 		if ! selected "$col" || [[ " $PARTS " != *" ns "* ]]; then
 			put_all ns "$mtu" "$col" "not measured: not selected (BENCH_ONLY, BENCH_PARTS)"
 			continue

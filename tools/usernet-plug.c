@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* usernet-plug.c - join a tap device to a usernet network.
  * Owns: the command line, the tap (created in another network namespace
- * with --netns), connecting to one endpoint, carrying frames both ways.
+ * with --netns), connecting to one endpoint, carrying frames both ways
+ * (or handing the tap over, for a .tap endpoint).
  * Not here: stream framing, send queues and fd watches (backend/frame.c),
  * the VDE request layout (backend/vde_proto.h).
  *
@@ -16,7 +17,10 @@
  *   tcp (4-byte big-endian length framing, frame.c's de-framer), dgram (a
  *   datagram socket of our own, bound next to the server's unless --local
  *   says where; not connected, so the daemon answers on a socket connected
- *   to us and gets flow control; one datagram per frame).
+ *   to us and gets flow control; one datagram per frame), and tap (the
+ *   hand-off, tap_proto.h: the tap's descriptor goes to usernetd, which
+ *   reads and writes it; we close ours and only hold the connection, whose
+ *   end is the NIC's).
  * - One GLib main loop, non-blocking fds, no threads. Tap to endpoint:
  *   the frames of one turn at the tap (up to PLUG_READS_PER_WAKE) go out
  *   together, one writev or sendmmsg (frame.c's batching); what the
@@ -52,6 +56,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "tap_proto.h"
 #include "vde_proto.h"
 #include "usernet/error.h"
 
@@ -62,13 +67,13 @@
 /* How long the VDE switch may take to answer our request. */
 #define PLUG_VDE_ANSWER_MS 5000
 
-enum plug_kind { PLUG_VDE, PLUG_STREAM, PLUG_DGRAM, PLUG_TCP };
+enum plug_kind { PLUG_VDE, PLUG_STREAM, PLUG_DGRAM, PLUG_TCP, PLUG_TAP };
 
 static const char *const plug_kind_names[] = {
 	[PLUG_VDE] = "vde", [PLUG_STREAM] = "stream",
-	[PLUG_DGRAM] = "dgram", [PLUG_TCP] = "tcp",
+	[PLUG_DGRAM] = "dgram", [PLUG_TCP] = "tcp", [PLUG_TAP] = "tap",
 };
-G_STATIC_ASSERT(G_N_ELEMENTS(plug_kind_names) == PLUG_TCP + 1);
+G_STATIC_ASSERT(G_N_ELEMENTS(plug_kind_names) == PLUG_TAP + 1);
 
 struct plug_options {
 	char *tap;
@@ -88,7 +93,9 @@ struct plug {
 	uint8_t *tap_buf;          /* one frame from the tap */
 	int ep_fd;
 	struct un_watch *ep_watch;
-	int ctl_fd;                /* vde: the switch's ctl connection */
+	int ctl_fd;                /* vde: the switch's ctl connection;
+				    * tap: the hand-off, the NIC's life */
+	char *port_name;           /* tap: the NIC usernetd made, owned */
 	guint ctl_source;
 	struct sockaddr_un server; /* dgram: the server's socket */
 	socklen_t server_len;
@@ -135,6 +142,7 @@ static const struct {
 	{ "stream:", PLUG_STREAM },
 	{ "dgram:", PLUG_DGRAM },
 	{ "tcp:", PLUG_TCP },
+	{ "tap:", PLUG_TAP },
 };
 
 static const struct {
@@ -143,6 +151,7 @@ static const struct {
 } plug_suffixes[] = {
 	{ ".vde", PLUG_VDE },  { ".vde/", PLUG_VDE },
 	{ ".stream", PLUG_STREAM }, { ".dgram", PLUG_DGRAM },
+	{ ".tap", PLUG_TAP },
 };
 
 /* Sets pl->kind and pl->address from ENDPOINT. */
@@ -169,8 +178,8 @@ static gboolean plug_endpoint_parse(struct plug *pl, const char *arg,
 		return TRUE;
 	}
 	g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
-		    "cannot tell what endpoint '%s' is: write vde://DIR, "
-		    "stream:PATH, dgram:PATH or tcp:HOST:PORT", arg);
+		    "cannot tell what endpoint '%s' is: write DIR/NAME.tap, "
+		    "vde://DIR, stream:PATH, dgram:PATH or tcp:HOST:PORT", arg);
 	return FALSE;
 }
 
@@ -288,6 +297,24 @@ static gboolean plug_nonblock(int fd, const char *what, GError **error)
 	return FALSE;
 }
 
+/* A unix stream socket connected to @path, into *@fd (closed by
+ * plug_close even on failure); errors name the endpoint as @what. */
+static gboolean plug_unix_connect(const char *path, const char *what, int *fd,
+				  GError **error)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+
+	if (!un_sockaddr_un_fill(&sun, &len, path, error))
+		return FALSE;
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd >= 0 && connect(*fd, (struct sockaddr *)&sun, len) == 0)
+		return TRUE;
+	g_set_error(error, UN_ERROR, UN_ERROR_IO, "%s endpoint %s: %s", what,
+		    path, g_strerror(errno));
+	return FALSE;
+}
+
 /* Root binding in a DIR that another user's usernetd owns: hand our
  * socket to that user, or the daemon cannot reach it. */
 static void plug_local_chown(const char *local)
@@ -373,18 +400,10 @@ static gboolean plug_connect_vde(struct plug *pl, GError **error)
 	g_autofree char *ctl = g_build_filename(pl->address, "ctl", NULL);
 	g_autofree char *local = g_strdup_printf("%s/.%05ld-plug", pl->address,
 						 (long)getpid());
-	struct sockaddr_un sun;
-	socklen_t len;
 	gboolean ok;
 
-	if (!un_sockaddr_un_fill(&sun, &len, ctl, error))
+	if (!plug_unix_connect(ctl, "vde", &pl->ctl_fd, error))
 		return FALSE;
-	pl->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (pl->ctl_fd < 0 || connect(pl->ctl_fd, (struct sockaddr *)&sun, len) < 0) {
-		g_set_error(error, UN_ERROR, UN_ERROR_IO, "vde endpoint %s: %s",
-			    ctl, g_strerror(errno));
-		return FALSE;
-	}
 	pl->ep_fd = un_unix_bind(local, SOCK_DGRAM, error);
 	if (pl->ep_fd < 0)
 		return FALSE;
@@ -396,20 +415,8 @@ static gboolean plug_connect_vde(struct plug *pl, GError **error)
 
 static gboolean plug_connect_stream(struct plug *pl, GError **error)
 {
-	struct sockaddr_un sun;
-	socklen_t len;
-
-	if (!un_sockaddr_un_fill(&sun, &len, pl->address, error))
-		return FALSE;
-	pl->ep_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (pl->ep_fd < 0 ||
-	    connect(pl->ep_fd, (struct sockaddr *)&sun, len) < 0) {
-		g_set_error(error, UN_ERROR, UN_ERROR_IO,
-			    "stream endpoint %s: %s", pl->address,
-			    g_strerror(errno));
-		return FALSE;
-	}
-	return plug_nonblock(pl->ep_fd, pl->address, error);
+	return plug_unix_connect(pl->address, "stream", &pl->ep_fd, error) &&
+	       plug_nonblock(pl->ep_fd, pl->address, error);
 }
 
 /* HOST:PORT or [HOST]:PORT into newly allocated @host and @port. */
@@ -495,6 +502,25 @@ static gboolean plug_connect_dgram(struct plug *pl, const char *local,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Hand the tap to usernetd (tap_proto.h): the hello with the tap's
+ * descriptor, then its answer. The tap is the daemon's from then on; our
+ * descriptor is closed, and the connection stays open as the NIC's life. */
+static gboolean plug_connect_tap(struct plug *pl, GError **error)
+{
+	if (!plug_unix_connect(pl->address, "tap", &pl->ctl_fd, error))
+		return FALSE;
+	if (!un_tap_hello_send(pl->ctl_fd, pl->tap_fd, error) ||
+	    !un_tap_answer_recv(pl->ctl_fd, PLUG_VDE_ANSWER_MS, &pl->port_name,
+				error)) {
+		g_prefix_error(error, "tap endpoint %s: usernetd refused tap %s: ",
+			       pl->address, pl->tap_name);
+		return FALSE;
+	}
+	close(pl->tap_fd);
+	pl->tap_fd = -1;
+	return plug_nonblock(pl->ctl_fd, pl->address, error);
 }
 
 /* ---- endpoint to tap ---------------------------------------------------- */
@@ -711,8 +737,8 @@ static void plug_endpoint_ready(void *opaque, GIOCondition revents)
 	}
 }
 
-/* VDE: the switch closes ctl when it drops us. */
-static gboolean plug_vde_ctl(int fd, GIOCondition cond, gpointer opaque)
+/* VDE and tap: the daemon closes this connection when it drops us. */
+static gboolean plug_ctl_ready(int fd, GIOCondition cond, gpointer opaque)
 {
 	struct plug *pl = opaque;
 	char buf[256];
@@ -721,8 +747,13 @@ static gboolean plug_vde_ctl(int fd, GIOCondition cond, gpointer opaque)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
 	if (n > 0)
-		return G_SOURCE_CONTINUE; /* the switch has nothing to say; ignore */
-	plug_gone(pl, n == 0 ? "its ctl socket closed" : g_strerror(errno));
+		return G_SOURCE_CONTINUE; /* the daemon has nothing to say; ignore */
+	if (pl->kind == PLUG_TAP)
+		plug_fail(pl, "usernetd let go of NIC %s (tap %s deleted, network "
+			  "removed or usernetd stopped: see its log)",
+			  pl->port_name, pl->tap_name);
+	else
+		plug_gone(pl, n == 0 ? "it closed our connection" : g_strerror(errno));
 	pl->ctl_source = 0;
 	return G_SOURCE_REMOVE;
 }
@@ -752,18 +783,22 @@ static gboolean plug_connect(struct plug *pl, const struct plug_options *o,
 		return plug_connect_tcp(pl, error);
 	case PLUG_DGRAM:
 		return plug_connect_dgram(pl, o->local, error);
+	case PLUG_TAP:
+		return plug_connect_tap(pl, error);
 	}
 	g_assert_not_reached();
 }
 
 static void plug_watch(struct plug *pl)
 {
-	pl->ep_watch = un_watch_new(pl->ep_fd, G_IO_IN, plug_endpoint_ready, pl,
-				    "usernet-plug endpoint");
 	if (pl->ctl_fd >= 0)
 		pl->ctl_source = g_unix_fd_add(pl->ctl_fd,
 					       G_IO_IN | G_IO_HUP | G_IO_ERR,
-					       plug_vde_ctl, pl);
+					       plug_ctl_ready, pl);
+	if (pl->kind == PLUG_TAP)
+		return; /* the daemon reads and writes the tap */
+	pl->ep_watch = un_watch_new(pl->ep_fd, G_IO_IN, plug_endpoint_ready, pl,
+				    "usernet-plug endpoint");
 	if (pl->kind == PLUG_DGRAM)
 		pl->probe_source = g_timeout_add_seconds(PLUG_PROBE_SECONDS,
 							 plug_dgram_probe, pl);
@@ -789,6 +824,7 @@ static void plug_close(struct plug *pl)
 	if (pl->tap_fd >= 0)
 		close(pl->tap_fd);
 	g_free(pl->local_path);
+	g_free(pl->port_name);
 	g_free(pl->address);
 	g_free(pl->tap_buf);
 	if (pl->loop)
@@ -805,6 +841,9 @@ static gboolean plug_on_signal(gpointer loop)
 
 static const char plug_description[] =
 	"ENDPOINT is one of a usernetd network's endpoints:\n"
+	"  DIR/NAME.tap, tap:PATH           hand the tap itself to usernetd, which\n"
+	"                                   then reads and writes it: no frame\n"
+	"                                   passes through usernet-plug (fastest)\n"
 	"  DIR/NAME.vde, vde://DIR/NAME.vde the VDE switch (a directory with ctl)\n"
 	"  DIR/NAME.stream, stream:PATH     QEMU stream framing on a unix socket\n"
 	"  DIR/NAME.dgram, dgram:PATH       one datagram per frame (our socket is\n"
@@ -814,10 +853,11 @@ static const char plug_description[] =
 	"The tap is left down and unconfigured; configure it in its namespace:\n"
 	"  ip netns exec ns1 usernet-plug --tap tap0 DIR/lab.stream &\n"
 	"  ip -n ns1 link set tap0 up && ip -n ns1 addr add 10.0.9.1/24 dev tap0\n"
-	"  usernet-plug --netns 4242 --mtu 9000 vde://DIR/lab.vde   (PID 4242's netns)\n"
+	"  usernet-plug --netns 4242 --mtu 9000 DIR/lab.tap   (PID 4242's netns)\n"
 	"\n"
-	"Exits 0 on SIGINT/SIGTERM, 1 when the endpoint or the tap goes away,\n"
-	"2 on a bad command line.";
+	"With a .tap endpoint usernet-plug stays only to hold the NIC: stopping it\n"
+	"detaches the NIC and removes the tap. Exits 0 on SIGINT/SIGTERM, 1 when\n"
+	"the endpoint or the tap goes away, 2 on a bad command line.";
 
 static gboolean plug_options_parse(int *argc, char ***argv,
 				   struct plug_options *o, GError **error)
@@ -874,14 +914,15 @@ static int plug_run(struct plug *pl, const struct plug_options *o)
 	sigint = g_unix_signal_add(SIGINT, plug_on_signal, pl->loop);
 	sigterm = g_unix_signal_add(SIGTERM, plug_on_signal, pl->loop);
 	if (o->verbose)
-		fprintf(stderr, "usernet-plug: tap %s%s%s joined %s endpoint %s\n",
+		fprintf(stderr, "usernet-plug: tap %s%s%s joined %s endpoint %s%s%s\n",
 			pl->tap_name, o->netns ? " in netns " : "",
 			o->netns ? o->netns : "", plug_kind_names[pl->kind],
-			pl->address);
+			pl->address, pl->port_name ? " as " : "",
+			pl->port_name ? pl->port_name : "");
 	g_main_loop_run(pl->loop);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
-	if (o->verbose)
+	if (o->verbose && pl->kind != PLUG_TAP)
 		fprintf(stderr, "usernet-plug: %" G_GUINT64_FORMAT " frames to the "
 			"network, %" G_GUINT64_FORMAT " to the tap, %"
 			G_GUINT64_FORMAT " dropped\n", pl->to_endpoint,

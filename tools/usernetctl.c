@@ -230,9 +230,13 @@ static void ctl_print_endpoints(JsonObject *net)
 	printf("endpoints:\n");
 	for (guint i = 0; eps && i < json_array_get_length(eps); i++) {
 		JsonObject *e = json_array_get_object_element(eps, i);
+		const char *how = json_object_get_string_member_with_default(
+			e, "qemu", NULL);
 
+		if (!how)
+			how = json_object_get_string_member_with_default(e, "plug", "");
 		printf("  %-7s %s\n", json_object_get_string_member(e, "transport"),
-		       json_object_get_string_member(e, "qemu"));
+		       how);
 	}
 }
 
@@ -256,6 +260,27 @@ static void ctl_print_show(JsonObject *result)
 	} else {
 		printf("nics: none attached\n");
 	}
+}
+
+/* "NET: clients dropped for bad input: vde 2, tap 1" when any were. */
+static void ctl_print_clients_dropped(JsonObject *net)
+{
+	JsonObject *cd = json_object_has_member(net, "clients-dropped") ?
+		json_object_get_object_member(net, "clients-dropped") : NULL;
+	g_autoptr(GList) names = cd ? json_object_get_members(cd) : NULL;
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	for (GList *l = names; l; l = l->next) {
+		gint64 n = json_object_get_int_member(cd, l->data);
+
+		if (n > 0)
+			g_string_append_printf(line, "%s%s %" G_GINT64_FORMAT,
+					       line->len ? ", " : "",
+					       (const char *)l->data, n);
+	}
+	if (line->len)
+		printf("%s: clients dropped for bad input: %s\n",
+		       json_object_get_string_member(net, "name"), line->str);
 }
 
 static void ctl_print_stats(JsonObject *result)
@@ -305,6 +330,7 @@ static void ctl_print_stats(JsonObject *result)
 			       json_object_get_int_member(net, "host-sockets"),
 			       json_object_get_int_member(net, "host-sockets-refused"),
 			       json_object_get_int_member(net, "fragments-held"));
+		ctl_print_clients_dropped(net);
 	}
 }
 

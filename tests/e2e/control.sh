@@ -59,7 +59,7 @@ e2e_expect_eq socket-announced-once "control socket lines" \
 ## list and show
 
 expect list ctl list
-if grep -Eq '^lab +natnet +10\.0\.2\.0/24 +0 +vde stream dgram$' <<<"$OUT"; then
+if grep -Eq '^lab +natnet +10\.0\.2\.0/24 +0 +vde stream dgram tap$' <<<"$OUT"; then
 	e2e_ok list-row
 else
 	e2e_not_ok list-row "no row for lab: $OUT"

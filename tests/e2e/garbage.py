@@ -13,7 +13,8 @@
 # stream and tcp (length 0, 65551, 0xffffffff, a partial frame then EOF,
 # random bytes, runt frames), dgram (empty, 1-byte, 70000-byte and random
 # datagrams from several client addresses, and from an unbound socket;
-# --dgram-burst: more client addresses than the endpoint keeps, once).
+# --dgram-burst: more client addresses than the endpoint keeps, once), tap
+# (tap_handoff.py's bad hellos that need no tun device).
 # Peers are made one at a time: a nat network takes one NIC, so a bad peer
 # is dropped (or refused) before the next one comes. Prints one line at
 # exit: "peers N rounds R" plus counts per endpoint kind.
@@ -26,11 +27,13 @@ import sys
 import tempfile
 import time
 
+import tap_handoff
+
 VDE_MAGIC = 0xFEEDFACE
 SUN_LEN = 110  # sizeof(struct sockaddr_un)
 TIMEOUT = 3.0
 
-counts = {"vde": 0, "stream": 0, "tcp": 0, "dgram": 0}
+counts = {"vde": 0, "stream": 0, "tcp": 0, "dgram": 0, "tap": 0}
 errors = []
 
 
@@ -189,6 +192,17 @@ def dgram_round(path, tmp, clients, linger):
     d.close()
 
 
+def tap_round(path):
+    """The tap hand-off's bad clients that need no tun device
+    (tap_handoff.py): each is answered "error ..." and dropped."""
+    for name, make in tap_handoff.BAD_CLIENTS:
+        if name.startswith(("tun-", "tap-")):
+            continue
+        counts["tap"] += 1
+        data, fds = make()
+        tap_handoff.ask(path, data, fds)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -212,7 +226,7 @@ def main():
                 break
             for net in a.net:
                 base = os.path.join(a.dir, net)
-                for step in ("vde", "stream", "tcp", "dgram"):
+                for step in ("vde", "stream", "tcp", "dgram", "tap"):
                     try:
                         if step == "vde":
                             vde_round(os.path.join(base + ".vde", "ctl"), tmp)
@@ -221,6 +235,8 @@ def main():
                         elif step == "tcp" and net in tcp:
                             stream_round(lambda: socket.create_connection(
                                 ("127.0.0.1", int(tcp[net])), timeout=TIMEOUT), "tcp")
+                        elif step == "tap":
+                            tap_round(base + ".tap")
                         elif step == "dgram":
                             n = burst.get(net, 0) if rounds == 0 else 0
                             dgram_round(base + ".dgram", tmp, n or a.dgram_clients,

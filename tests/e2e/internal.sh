@@ -94,26 +94,6 @@ check_bulk() {
 
 rx_bytes() { in_ns "$1" cat /sys/class/net/tap0/statistics/rx_bytes; }
 
-# expect_exit NAME PID STATUS TEXT: PID (a plug) ends within 10 s with
-# STATUS, its log holding TEXT.
-expect_exit() {
-	local name=$1 pid=$2 want=$3 text=$4 log=$5 rc
-	if ! e2e_wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"; then
-		e2e_not_ok "$name" "still running 10 s later"
-		return
-	fi
-	wait "$pid"
-	rc=$?
-	sed -i "/^$pid\$/d" "$E2E_TMP/pids"
-	if [ "$rc" != "$want" ]; then
-		e2e_not_ok "$name" "exit status $rc, expected $want: $(tail -n 2 "$log")"
-	elif [ -n "$text" ] && ! grep -qF -- "$text" "$log"; then
-		e2e_not_ok "$name" "log lacks '$text': $(tail -n 2 "$log")"
-	else
-		e2e_ok "$name"
-	fi
-}
-
 ## Refusals at start
 
 out=$("$USERNETD" -d "$run/refused" -n internal:x,dhcp=on 2>&1)
@@ -253,11 +233,11 @@ fi
 ## How usernet-plug ends
 
 kill -TERM "${PLUG_PID[d]}"
-expect_exit plug-sigterm-exits-0 "${PLUG_PID[d]}" 0 "" "$E2E_TMP/plug.d.log"
+e2e_expect_exit plug-sigterm-exits-0 "${PLUG_PID[d]}" 0 "" "$E2E_TMP/plug.d.log"
 e2e_bg_stop "$DAEMON"
-expect_exit plug-stream-gone "${PLUG_PID[a]}" 1 "went away" "$E2E_TMP/plug.a.log"
-expect_exit plug-vde-gone "${PLUG_PID[b]}" 1 "went away" "$E2E_TMP/plug.b.log"
-expect_exit plug-dgram-gone "${PLUG_PID[c]}" 1 "went away" "$E2E_TMP/plug.c.log"
+e2e_expect_exit plug-stream-gone "${PLUG_PID[a]}" 1 "went away" "$E2E_TMP/plug.a.log"
+e2e_expect_exit plug-vde-gone "${PLUG_PID[b]}" 1 "went away" "$E2E_TMP/plug.b.log"
+e2e_expect_exit plug-dgram-gone "${PLUG_PID[c]}" 1 "went away" "$E2E_TMP/plug.c.log"
 [ -e "$DIR/.usernet-plug-${PLUG_PID[c]}.dgram" ] &&
 	e2e_not_ok plug-dgram-cleanup "its socket is left in $DIR" || e2e_ok plug-dgram-cleanup
 

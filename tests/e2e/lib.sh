@@ -162,6 +162,26 @@ e2e_wait_for() {
 	return 1
 }
 
+# e2e_expect_exit NAME PID STATUS TEXT LOG: PID (started with e2e_bg) ends
+# within 10 s with STATUS, and LOG holds TEXT (when not empty).
+e2e_expect_exit() {
+	local name=$1 pid=$2 want=$3 text=$4 log=$5 rc
+	if ! e2e_wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"; then
+		e2e_not_ok "$name" "still running 10 s later"
+		return
+	fi
+	wait "$pid"
+	rc=$?
+	sed -i "/^$pid\$/d" "$E2E_TMP/pids"
+	if [ "$rc" != "$want" ]; then
+		e2e_not_ok "$name" "exit status $rc, expected $want: $(tail -n 2 "$log")"
+	elif [ -n "$text" ] && ! grep -qF -- "$text" "$log"; then
+		e2e_not_ok "$name" "log lacks '$text': $(tail -n 2 "$log")"
+	else
+		e2e_ok "$name"
+	fi
+}
+
 ## Users, namespaces, DNS
 
 # e2e_as_nobody COMMAND...: run COMMAND as nobody:nogroup, no supplementary groups.

@@ -106,8 +106,9 @@ expect_sha() { e2e_expect_sha "$1" "$2" "$(e2e_obs "$out" "$3")" "$BULK"; }
 expect_sha victim_tcp_up_under_garbage "$E2E_TMP/up.rx" up_sha
 expect_sha victim_hostfwd_down_under_garbage "$E2E_TMP/fwd_in.bin" fwd_in_sha
 
-# "peers N rounds R dgram N stream N tcp N vde N errors N"
-read -r w1 peers _ rounds _ _ _ _ _ _ _ _ _ gerrs <<<"$summary"
+# "peers N rounds R dgram N stream N tap N tcp N vde N errors N"
+read -r w1 peers _ rounds _ <<<"$summary"
+gerrs=${summary##* errors }
 [ "$w1" = peers ] || peers=
 if [ -n "$peers" ] && [ "$rounds" -ge 3 ] 2>/dev/null && [ "$gerrs" = 0 ]; then
 	e2e_ok garbage_ran

@@ -3,7 +3,8 @@
  * Owns: counting the sockets libslirp holds, knowing which guest UDP flow
  * owns which socket, deciding whether a guest frame may make libslirp open
  * one more, and the refusal count and log line. Not here: libslirp and its
- * callbacks table (slirp_glue.c), fragments (ip_guard.c).
+ * callbacks table (slirp_glue.c), fragments (ip_guard.c), finding the
+ * headers in a frame (l4.c).
  *
  * How it works: libslirp 4.7 calls register_poll_fd right after it opens
  * a socket for a guest (tcp_fconnect, udp_attach, icmp_send) or accepts
@@ -30,10 +31,10 @@
 #include <unistd.h>
 
 #include "host_sockets.h"
+#include "l4.h"
 #include "ratelimit.h"
 
 #define LIMIT_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
-#define ETH_HLEN_UNTAGGED 14u
 #define PORT_BOOTP_SERVER 67u
 #define PORT_TFTP 69u
 #define PORT_DHCP6_SERVER 547u
@@ -189,12 +190,7 @@ gboolean un_host_sockets_full(struct un_host_sockets *hs, int fd)
 	return TRUE;
 }
 
-static guint16 get16(const uint8_t *p)
-{
-	return (guint16)(p[0] << 8 | p[1]);
-}
-
-/* The UDP datagram at @l4 (@len - @l4 bytes): a flow of its own, or one
+/* The UDP datagram at @l4 (@len bytes): a flow of its own, or one
  * libslirp serves without a socket (DHCP, DHCPv6, TFTP to the router)? */
 static enum frame_opens udp_opens(const uint8_t *l4, size_t len,
 				  gboolean to_router, struct udp_flow *flow)
@@ -203,7 +199,7 @@ static enum frame_opens udp_opens(const uint8_t *l4, size_t len,
 
 	if (len < 8)
 		return OPENS_NOTHING; /* libslirp drops it */
-	dport = get16(l4 + 2);
+	dport = un_get16(l4 + 2);
 	if (dport == PORT_BOOTP_SERVER || dport == PORT_DHCP6_SERVER ||
 	    (dport == PORT_TFTP && to_router))
 		return OPENS_NOTHING;
@@ -211,28 +207,37 @@ static enum frame_opens udp_opens(const uint8_t *l4, size_t len,
 	return OPENS_UDP_FLOW;
 }
 
-static enum frame_opens ipv4_opens(const struct un_host_sockets *hs,
-				   const uint8_t *ip, size_t len,
-				   struct udp_flow *flow)
+/* The TCP segment at @l4 (@len bytes): a SYN without ACK opens one; 14
+ * bytes reach its flags. */
+static enum frame_opens tcp_opens(const uint8_t *l4, size_t len)
 {
-	size_t ihl;
+	const guint syn_ack = UN_TCP_FLAG_SYN | UN_TCP_FLAG_ACK;
+
+	return len >= 14 && (un_tcp_flags(l4) & syn_ack) == UN_TCP_FLAG_SYN
+		       ? OPENS_SOCKET : OPENS_NOTHING;
+}
+
+/* The IPv4 packet @l in frame @d of @len bytes. */
+static enum frame_opens ipv4_opens(const struct un_host_sockets *hs,
+				   const uint8_t *d, size_t len,
+				   const struct un_l4 *l, struct udp_flow *flow)
+{
+	const uint8_t *l4 = d + l->l4_at;
+	size_t l4_len = len - l->l4_at;
 	guint32 dst;
 	gboolean to_router;
 
-	if (len < 20 || (ihl = (size_t)(ip[0] & 0x0f) * 4) < 20 || len < ihl)
-		return OPENS_NOTHING;
-	memcpy(&dst, ip + 16, sizeof(dst));
+	memcpy(&dst, d + l->src_at + l->addr_bytes, sizeof(dst));
 	to_router = dst == hs->host || dst == hs->dns;
-	switch (ip[9]) {
+	switch (l->proto) {
 	case IPPROTO_TCP:
-		return len >= ihl + 14 && (ip[ihl + 13] & 0x12) == 0x02
-			       ? OPENS_SOCKET : OPENS_NOTHING;
+		return tcp_opens(l4, l4_len);
 	case IPPROTO_UDP:
 		flow->family = 4;
-		memcpy(flow->addr, ip + 12, 4);
-		return udp_opens(ip + ihl, len - ihl, dst == hs->host, flow);
+		memcpy(flow->addr, d + l->src_at, l->addr_bytes);
+		return udp_opens(l4, l4_len, dst == hs->host, flow);
 	case IPPROTO_ICMP:
-		return len > ihl && ip[ihl] == ICMP_ECHO_REQUEST && !to_router
+		return l4_len > 0 && l4[0] == ICMP_ECHO_REQUEST && !to_router
 			       ? OPENS_SOCKET : OPENS_NOTHING;
 	default:
 		return OPENS_NOTHING;
@@ -241,42 +246,41 @@ static enum frame_opens ipv4_opens(const struct un_host_sockets *hs,
 
 /* libslirp 4.7 answers IPv6 pings itself and opens no ICMPv6 sockets;
  * extension headers are not followed, as libslirp does not follow them. */
-static enum frame_opens ipv6_opens(const uint8_t *ip, size_t len,
-				   struct udp_flow *flow)
+static enum frame_opens ipv6_opens(const uint8_t *d, size_t len,
+				   const struct un_l4 *l, struct udp_flow *flow)
 {
-	if (len < 40)
-		return OPENS_NOTHING;
-	switch (ip[6]) {
+	const uint8_t *l4 = d + l->l4_at;
+	size_t l4_len = len - l->l4_at;
+
+	switch (l->proto) {
 	case IPPROTO_TCP:
-		return len >= 40 + 14 && (ip[40 + 13] & 0x12) == 0x02
-			       ? OPENS_SOCKET : OPENS_NOTHING;
+		return tcp_opens(l4, l4_len);
 	case IPPROTO_UDP:
 		flow->family = 6;
-		memcpy(flow->addr, ip + 8, 16);
+		memcpy(flow->addr, d + l->src_at, l->addr_bytes);
 		/* TFTP over IPv6 to the router is rare: counted as a flow. */
-		return udp_opens(ip + 40, len - 40, FALSE, flow);
+		return udp_opens(l4, l4_len, FALSE, flow);
 	default:
 		return OPENS_NOTHING;
 	}
 }
 
+/* What frame @d would make libslirp open. Its transport header is read as
+ * far as the frame goes, whatever the IP length says, and IPv4 options,
+ * fragments and the version field are not looked at: ip_guard.c has
+ * checked them before. */
 static enum frame_opens frame_opens(const struct un_host_sockets *hs,
 				    const uint8_t *d, size_t len,
 				    struct udp_flow *flow)
 {
-	guint16 type;
+	struct un_l4 l;
 
 	memset(flow, 0, sizeof(*flow));
-	if (len < ETH_HLEN_UNTAGGED)
+	if (!un_l4_locate(d, len, &l))
 		return OPENS_NOTHING;
-	type = get16(d + 12);
-	d += ETH_HLEN_UNTAGGED;
-	len -= ETH_HLEN_UNTAGGED;
-	if (type == 0x0800)
-		return ipv4_opens(hs, d, len, flow);
-	if (type == 0x86dd)
-		return ipv6_opens(d, len, flow);
-	return OPENS_NOTHING;
+	if (l.family == 4)
+		return ipv4_opens(hs, d, len, &l, flow);
+	return ipv6_opens(d, len, &l, flow);
 }
 
 gboolean un_host_sockets_admit(struct un_host_sockets *hs, const uint8_t *d,

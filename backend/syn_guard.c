@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* syn_guard.c - a repeated guest SYN must not empty libslirp's buffers.
  * Owns: the table of guest SYNs seen, and rewriting the MSS option of a
- * repeat into NOPs. Not here: other header checks (ip_guard.c).
+ * repeat into NOPs. Not here: other header checks (ip_guard.c), finding
+ * the headers in a frame (l4.c).
  *
  * The bug it works around (libslirp 4.7.0 as Debian 12 ships it, and
  * still in 4.9): tcp_dooptions() handles an MSS option on any segment
@@ -23,15 +24,14 @@
  * change; the TCP checksum is updated incrementally (RFC 1624), so no
  * pseudo-header is needed. */
 #include "syn_guard.h"
+#include "l4.h"
 
 #include <netinet/in.h>
 #include <string.h>
 
-#define ETH_HLEN 14u
 #define TCPOPT_EOL 0u
 #define TCPOPT_NOP 1u
 #define TCPOPT_MSS 2u
-#define TCP_FLAG_SYN 0x02u
 
 struct syn_key {
 	guint8 family;
@@ -95,11 +95,6 @@ guint64 un_syn_guard_rewritten(const struct un_syn_guard *sg)
 	return sg->rewritten;
 }
 
-static guint16 get16(const uint8_t *p)
-{
-	return (guint16)(p[0] << 8 | p[1]);
-}
-
 static void put16(uint8_t *p, guint v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -107,41 +102,31 @@ static void put16(uint8_t *p, guint v)
 }
 
 /* The TCP header of a SYN in @d, its length in *doff and the connection's
- * key; NULL for anything else. */
+ * key; NULL for anything else. The IP length must fit in the frame and
+ * hold the whole TCP header; IPv4 options, fragments and the version field
+ * are not looked at (ip_guard.c has checked them before). */
 static const uint8_t *syn_header(const uint8_t *d, size_t len,
 				 struct syn_key *key, size_t *doff)
 {
-	size_t l4, end;
-	guint16 type;
+	struct un_l4 l;
+	const uint8_t *tcp;
 
 	memset(key, 0, sizeof(*key));
-	if (len < ETH_HLEN + 20)
+	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
+	    (l.flags & UN_L4_TRUNCATED) ||
+	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
 		return NULL;
-	type = get16(d + 12);
-	if (type == 0x0800 && d[ETH_HLEN + 9] == IPPROTO_TCP) {
-		l4 = ETH_HLEN + (size_t)(d[ETH_HLEN] & 0x0f) * 4;
-		end = ETH_HLEN + get16(d + ETH_HLEN + 2);
-		key->family = 4;
-		memcpy(key->src, d + ETH_HLEN + 12, 4);
-		memcpy(key->dst, d + ETH_HLEN + 16, 4);
-	} else if (type == 0x86dd && len >= ETH_HLEN + 40 &&
-		   d[ETH_HLEN + 6] == IPPROTO_TCP) {
-		l4 = ETH_HLEN + 40;
-		end = l4 + get16(d + ETH_HLEN + 4);
-		key->family = 6;
-		memcpy(key->src, d + ETH_HLEN + 8, 16);
-		memcpy(key->dst, d + ETH_HLEN + 24, 16);
-	} else {
+	tcp = d + l.l4_at;
+	*doff = un_tcp_header_bytes(tcp);
+	if (!(un_tcp_flags(tcp) & UN_TCP_FLAG_SYN) ||
+	    *doff < UN_TCP_HEADER_MIN_BYTES || l.l4_at + *doff > l.end_at)
 		return NULL;
-	}
-	if (end > len || l4 + 20 > end || !(d[l4 + 13] & TCP_FLAG_SYN))
-		return NULL;
-	*doff = (size_t)(d[l4 + 12] >> 4) * 4;
-	if (*doff < 20 || l4 + *doff > end)
-		return NULL;
-	key->sport = get16(d + l4);
-	key->dport = get16(d + l4 + 2);
-	return d + l4;
+	key->family = (guint8)l.family;
+	memcpy(key->src, d + l.src_at, l.addr_bytes);
+	memcpy(key->dst, d + l.src_at + l.addr_bytes, l.addr_bytes);
+	key->sport = un_get16(tcp);
+	key->dport = un_get16(tcp + 2);
+	return tcp;
 }
 
 /* Offset of the MSS option in TCP header @tcp of @doff bytes, or 0. */
@@ -170,13 +155,13 @@ static size_t mss_option_at(const uint8_t *tcp, size_t doff)
 static void tcp_fill(uint8_t *tcp, size_t at, size_t n, uint8_t fill)
 {
 	size_t from = at & ~(size_t)1, to = (at + n + 1) & ~(size_t)1;
-	guint32 sum = (guint16)~get16(tcp + 16);
+	guint32 sum = (guint16)~un_get16(tcp + 16);
 
 	for (size_t i = from; i < to; i += 2)
-		sum += (guint16)~get16(tcp + i);
+		sum += (guint16)~un_get16(tcp + i);
 	memset(tcp + at, fill, n);
 	for (size_t i = from; i < to; i += 2)
-		sum += get16(tcp + i);
+		sum += un_get16(tcp + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	put16(tcp + 16, (guint16)~sum);
@@ -231,7 +216,7 @@ const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
 	tcp = syn_header(d, len, &key, &doff);
 	if (!tcp)
 		return d;
-	isn = (guint32)get16(tcp + 4) << 16 | get16(tcp + 6);
+	isn = un_get32(tcp + 4);
 	if (!syn_guard_seen(sg, &key, isn, now_us))
 		return d;
 	at = mss_option_at(tcp, doff);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tcp_ack.c - pure TCP ACKs that a later one makes redundant.
- * Owns: parsing just enough of a frame to compare two ACKs. Not here: the
- * send queue (frame.c).
+ * Owns: deciding from the located headers that two ACKs compare. Not here:
+ * the send queue (frame.c), finding the headers in a frame (l4.c).
  *
  * Why: libslirp 4.7 acknowledges every in-sequence segment at once
  * (tcp_input's header prediction sets TF_ACKNOW), so a guest sending bulk
@@ -15,54 +15,37 @@
  * same frame length (same TCP options layout); a larger ack number in
  * serial arithmetic (RFC 1982). Everything else is left alone. */
 #include "tcp_ack.h"
+#include "l4.h"
 
 #include <netinet/in.h>
 #include <string.h>
 
-#define ETH_HLEN 14u
-#define TCP_FLAG_ACK 0x10u
+#define IPV4_NOT_PLAIN (UN_L4_IPV4_OPTIONS | UN_L4_FRAGMENT | UN_L4_BAD_VERSION)
 
 /* Where the TCP header of a pure ACK starts, with the span of the
- * addresses to compare; 0 when @d is no pure ACK. */
+ * addresses to compare; 0 when @d is no pure ACK. IPv4 must be a plain
+ * 20-byte version 4 header of no fragment; the IP length must fit in the
+ * frame and end right after the TCP header. */
 static size_t pure_ack_at(const uint8_t *d, size_t len, size_t *addr_at,
 			  size_t *addr_len)
 {
-	size_t l4, ip_end, doff;
-	uint16_t type;
+	struct un_l4 l;
+	const uint8_t *tcp;
+	size_t doff;
 
-	if (len < ETH_HLEN + 40)
+	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
+	    (l.family == 4 && (l.flags & IPV4_NOT_PLAIN)) ||
+	    (l.flags & UN_L4_TRUNCATED) ||
+	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
 		return 0;
-	type = (uint16_t)(d[12] << 8 | d[13]);
-	if (type == 0x0800) {
-		if (d[14] != 0x45 || d[14 + 9] != IPPROTO_TCP ||
-		    (d[14 + 6] & 0x3f) != 0 || d[14 + 7] != 0)
-			return 0; /* options, or a fragment */
-		l4 = ETH_HLEN + 20;
-		ip_end = ETH_HLEN + (size_t)(d[16] << 8 | d[17]);
-		*addr_at = ETH_HLEN + 12;
-		*addr_len = 8;
-	} else if (type == 0x86dd) {
-		if (len < ETH_HLEN + 40 + 20 || d[14 + 6] != IPPROTO_TCP)
-			return 0;
-		l4 = ETH_HLEN + 40;
-		ip_end = l4 + (size_t)(d[18] << 8 | d[19]);
-		*addr_at = ETH_HLEN + 8;
-		*addr_len = 32;
-	} else {
+	tcp = d + l.l4_at;
+	doff = un_tcp_header_bytes(tcp);
+	if (doff < UN_TCP_HEADER_MIN_BYTES || l.l4_at + doff != l.end_at ||
+	    un_tcp_flags(tcp) != UN_TCP_FLAG_ACK)
 		return 0;
-	}
-	if (ip_end > len || ip_end < l4 + 20)
-		return 0;
-	doff = (size_t)(d[l4 + 12] >> 4) * 4;
-	if (doff < 20 || l4 + doff != ip_end || d[l4 + 13] != TCP_FLAG_ACK)
-		return 0;
-	return l4;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
+	*addr_at = l.src_at;
+	*addr_len = 2 * l.addr_bytes;
+	return l.l4_at;
 }
 
 gboolean un_tcp_ack_supersedes(const uint8_t *older, size_t older_len,
@@ -80,7 +63,7 @@ gboolean un_tcp_ack_supersedes(const uint8_t *older, size_t older_len,
 	    memcmp(older + a_at, newer + a_at, a_len) != 0 ||
 	    memcmp(older + l4, newer + l4, 4) != 0) /* ports */
 		return FALSE;
-	ack_old = get32(older + l4 + 8);
-	ack_new = get32(newer + l4 + 8);
+	ack_old = un_get32(older + l4 + 8);
+	ack_new = un_get32(newer + l4 + 8);
 	return (int32_t)(ack_new - ack_old) > 0;
 }

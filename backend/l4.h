@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* l4.h - where the IP header, its addresses and the transport header lie
+ * in an untagged Ethernet frame, found once for every module that looks.
+ * Owns: the offsets and facts of the IPv4 (RFC 791) and fixed IPv6 (RFC
+ * 8200) header, big-endian reads, the TCP header's fixed fields (RFC 793).
+ * Not here: what a module accepts (each checks the flags it cares for),
+ * checksums and fragment reassembly (ip_guard.c). */
+#ifndef USERNET_L4_H
+#define USERNET_L4_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UN_IPV4_HEADER_MIN_BYTES 20u
+#define UN_IPV6_HEADER_BYTES 40u
+#define UN_TCP_HEADER_MIN_BYTES 20u
+#define UN_TCP_FLAG_SYN 0x02u
+#define UN_TCP_FLAG_ACK 0x10u
+
+/* Facts about a located packet; none of them makes un_l4_locate fail. */
+enum un_l4_flag {
+	UN_L4_TRUNCATED = 1u << 0,      /* the IP length says more than the
+					 * frame holds: end_at is the frame's */
+	UN_L4_LENGTH_SHORT = 1u << 1,   /* IPv4 total length below its own
+					 * header: end_at is l4_at */
+	UN_L4_IPV4_OPTIONS = 1u << 2,   /* IHL above 5 */
+	UN_L4_FRAGMENT = 1u << 3,       /* IPv4: MF or an offset; IPv6: next
+					 * header is a Fragment header (44) */
+	UN_L4_LATER_FRAGMENT = 1u << 4, /* a fragment offset other than 0
+					 * (IPv6: if that field is in the
+					 * payload) */
+	UN_L4_BAD_VERSION = 1u << 5,    /* version field not the EtherType's */
+};
+
+/* One IP packet as it lies in a frame; every _at is an offset from the
+ * frame's first byte, and l4_at <= end_at <= the frame's length. */
+struct un_l4 {
+	guint family;      /* 4 (EtherType 0x0800) or 6 (0x86dd) */
+	guint8 proto;      /* IPv4 protocol, or the fixed IPv6 header's next
+			    * header: extension headers are not followed */
+	guint flags;       /* enum un_l4_flag */
+	size_t src_at;     /* the source address; the destination follows */
+	size_t addr_bytes; /* of one address: 4 or 16 */
+	size_t l4_at;      /* the transport header: 14 + IHL * 4, or 14 + 40 */
+	size_t end_at;     /* end of the IP payload: 14 + total length (IPv4),
+			    * l4_at + payload length (IPv6), cut into
+			    * [l4_at, frame length] */
+};
+
+/* Locate the IP packet in frame @d of @len bytes into *l. FALSE (and *l
+ * unset) when the EtherType is neither IPv4 nor IPv6 (a VLAN tag is not
+ * looked through), or the IP header does not fit in the frame: the fixed
+ * part, and for IPv4 the options that IHL announces (IHL below 5 is no
+ * header). Reads nothing past @len. */
+gboolean un_l4_locate(const uint8_t *d, size_t len, struct un_l4 *l);
+
+/* Bytes from the transport header to the end of the IP payload. */
+static inline size_t un_l4_bytes(const struct un_l4 *l)
+{
+	return l->end_at - l->l4_at;
+}
+
+static inline guint16 un_get16(const uint8_t *p)
+{
+	return (guint16)(p[0] << 8 | p[1]);
+}
+
+static inline guint32 un_get32(const uint8_t *p)
+{
+	return (guint32)un_get16(p) << 16 | un_get16(p + 2);
+}
+
+/* The TCP header at @tcp: its length from the data offset, its flags. */
+static inline size_t un_tcp_header_bytes(const uint8_t *tcp)
+{
+	return (size_t)(tcp[12] >> 4) * 4;
+}
+
+static inline guint un_tcp_flags(const uint8_t *tcp)
+{
+	return tcp[13];
+}
+
+#endif

@@ -17,7 +17,8 @@
  * Every guest frame goes through the ip_guard first; fragments are
  * reassembled there and never reach libslirp. A repeated SYN loses its
  * MSS option (syn_guard.c), which in libslirp would empty the
- * connection's buffers. Frames libslirp sends are
+ * connection's buffers. A host socket fed several guest segments in one
+ * wake-up is corked until the next poll (tcp_cork.c): one write per burst. Frames libslirp sends are
  * padded to 60 bytes, as QEMU pads them for its NICs.
  * guestfwd ...-tcp:HOST:PORT opens one connection to HOST:PORT (at start,
  * and again when the guest sends after it closed) that carries the bytes
@@ -44,6 +45,7 @@
 #include "ip_guard.h"
 #include "ratelimit.h"
 #include "syn_guard.h"
+#include "tcp_cork.h"
 #include "usernet/error.h"
 #include "usernet/network.h"
 #include "usernet/router.h"
@@ -117,6 +119,7 @@ struct un_router {
 	struct un_ratelimit guest_error_log;
 	struct un_host_sockets *host_sockets; /* the max-host-sockets bound */
 	struct un_syn_guard *syn_guard;       /* repeated SYNs */
+	struct un_tcp_cork *cork;             /* one host write per burst */
 };
 
 /* ---- the GSource ---- */
@@ -210,6 +213,7 @@ static gboolean source_prepare(GSource *base, gint *timeout)
 	struct un_router *r = ((struct router_source *)base)->r;
 	uint32_t ms = UINT32_MAX;
 
+	un_tcp_cork_flush(r->cork); /* before polling: bursts leave now */
 	r->gen++;
 	g_ptr_array_set_size(r->polled, 0);
 	slirp_pollfds_fill(r->slirp, &ms, router_add_poll, r);
@@ -380,6 +384,7 @@ static void cb_register_poll_fd(int fd, void *opaque)
 	struct un_router *r = opaque;
 
 	un_host_sockets_opened(r->host_sockets, fd);
+	un_tcp_cork_opened(r->cork, fd);
 }
 
 static void cb_unregister_poll_fd(int fd, void *opaque)
@@ -387,6 +392,7 @@ static void cb_unregister_poll_fd(int fd, void *opaque)
 	struct un_router *r = opaque;
 
 	un_host_sockets_closed(r->host_sockets, fd);
+	un_tcp_cork_closed(r->cork, fd);
 }
 
 /* libslirp can take guestfwd data again. */
@@ -870,7 +876,9 @@ static void router_slirp_input(struct un_router *r, struct un_port *from,
 	if (!router_guest_connection_ok(r, from, d, len))
 		return;
 	d = un_syn_guard_filter(r->syn_guard, d, len, now_us, &copy);
+	un_tcp_cork_input(r->cork, d, len);
 	slirp_input(r->slirp, d, (int)len);
+	un_tcp_cork_input_done(r->cork);
 	un_host_sockets_input_done(r->host_sockets);
 }
 
@@ -887,6 +895,8 @@ void un_router_stats(const struct un_router *r, JsonBuilder *b)
 	json_builder_add_int_value(b, r ? un_host_sockets_count(r->host_sockets) : 0);
 	json_builder_set_member_name(b, "syn-mss-removed");
 	json_builder_add_int_value(b, r ? (gint64)un_syn_guard_rewritten(r->syn_guard) : 0);
+	json_builder_set_member_name(b, "host-writes-corked");
+	json_builder_add_int_value(b, r ? (gint64)un_tcp_cork_bursts(r->cork) : 0);
 	json_builder_set_member_name(b, "fragments-held");
 	json_builder_add_int_value(b, r ? un_ip_guard_held_frames(r->guard) : 0);
 }
@@ -1027,6 +1037,7 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->polled = g_ptr_array_new();
 	r->guard = un_ip_guard_new(&lim, router_port_alive, r);
 	r->syn_guard = un_syn_guard_new(UN_SYN_GUARD_ENTRIES_MAX, UN_SYN_GUARD_TTL_US);
+	r->cork = un_tcp_cork_new();
 	r->relays = g_ptr_array_new();
 	r->unix_paths = g_ptr_array_new_with_free_func(g_free);
 	r->hostfwds = g_array_new(FALSE, TRUE, sizeof(struct un_hostfwd));
@@ -1110,6 +1121,7 @@ void un_router_free(struct un_router *r)
 	g_ptr_array_unref(r->polled);
 	un_host_sockets_free(r->host_sockets);
 	un_syn_guard_free(r->syn_guard);
+	un_tcp_cork_free(r->cork);
 	g_free(r->name);
 	g_free(r);
 }

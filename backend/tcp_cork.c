@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tcp_cork.c - cork a host socket while a burst of guest segments is
+ * written to it (tcp_cork.h says why).
+ * Owns: the guest connection -> host socket map, the sockets corked in
+ * this wake-up. Not here: libslirp, the headers' layout (l4.c). */
+#include "tcp_cork.h"
+#include "l4.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* A guest TCP connection as the guest sees it. */
+struct cork_key {
+	guint8 family;
+	guint8 src[16], dst[16];
+	guint16 sport, dport;
+};
+
+struct cork_conn {
+	struct cork_key key;
+	int fd;
+	guint gen;          /* the wake-up segs counts in */
+	guint segs;         /* data segments of this wake-up */
+	gboolean corked;
+	gboolean uncorkable; /* setsockopt refused once: leave it be */
+};
+
+struct un_tcp_cork {
+	GHashTable *by_key;  /* struct cork_key * -> struct cork_conn * (owned) */
+	GHashTable *by_fd;   /* fd -> struct cork_conn * */
+	GPtrArray *corked;   /* struct cork_conn *, corked this wake-up */
+	struct cork_key syn; /* the SYN being input, when syn_pending */
+	gboolean syn_pending;
+	guint gen;
+	guint64 bursts;
+};
+
+static guint cork_key_hash(gconstpointer p)
+{
+	const guint8 *b = p;
+	guint h = 5381;
+
+	for (size_t i = 0; i < sizeof(struct cork_key); i++)
+		h = h * 33 + b[i];
+	return h;
+}
+
+static gboolean cork_key_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct cork_key)) == 0;
+}
+
+struct un_tcp_cork *un_tcp_cork_new(void)
+{
+	struct un_tcp_cork *c = g_new0(struct un_tcp_cork, 1);
+
+	c->by_key = g_hash_table_new_full(cork_key_hash, cork_key_equal, NULL,
+					  g_free);
+	c->by_fd = g_hash_table_new(g_direct_hash, g_direct_equal);
+	c->corked = g_ptr_array_new();
+	return c;
+}
+
+void un_tcp_cork_free(struct un_tcp_cork *c)
+{
+	if (!c)
+		return;
+	un_tcp_cork_flush(c);
+	g_ptr_array_free(c->corked, TRUE);
+	g_hash_table_destroy(c->by_fd);
+	g_hash_table_destroy(c->by_key);
+	g_free(c);
+}
+
+static gboolean cork_set(struct cork_conn *conn, int on)
+{
+	return setsockopt(conn->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0;
+}
+
+/* The TCP segment in @d: its connection in *key, its flags, its payload
+ * bytes. FALSE for anything but a whole TCP segment. */
+static gboolean cork_segment(const uint8_t *d, size_t len,
+			     struct cork_key *key, guint *flags,
+			     size_t *payload)
+{
+	struct un_l4 l;
+	const uint8_t *tcp;
+	size_t hdr;
+
+	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
+	    (l.flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
+	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
+		return FALSE;
+	tcp = d + l.l4_at;
+	hdr = un_tcp_header_bytes(tcp);
+	if (hdr < UN_TCP_HEADER_MIN_BYTES || hdr > un_l4_bytes(&l))
+		return FALSE;
+	memset(key, 0, sizeof(*key));
+	key->family = (guint8)l.family;
+	memcpy(key->src, d + l.src_at, l.addr_bytes);
+	memcpy(key->dst, d + l.src_at + l.addr_bytes, l.addr_bytes);
+	key->sport = un_get16(tcp);
+	key->dport = un_get16(tcp + 2);
+	*flags = un_tcp_flags(tcp);
+	*payload = un_l4_bytes(&l) - hdr;
+	return TRUE;
+}
+
+/* Another data segment of @conn in this wake-up; the second corks. */
+static void cork_count(struct un_tcp_cork *c, struct cork_conn *conn)
+{
+	if (conn->gen != c->gen) {
+		conn->gen = c->gen;
+		conn->segs = 0;
+	}
+	if (++conn->segs != 2 || conn->corked || conn->uncorkable)
+		return;
+	if (!cork_set(conn, 1)) {
+		conn->uncorkable = TRUE;
+		return;
+	}
+	conn->corked = TRUE;
+	c->bursts++;
+	g_ptr_array_add(c->corked, conn);
+}
+
+void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len)
+{
+	struct cork_key key;
+	struct cork_conn *conn;
+	size_t payload;
+	guint flags;
+
+	if (!cork_segment(d, len, &key, &flags, &payload))
+		return;
+	if ((flags & (UN_TCP_FLAG_SYN | UN_TCP_FLAG_ACK)) == UN_TCP_FLAG_SYN) {
+		c->syn = key;
+		c->syn_pending = TRUE;
+		return;
+	}
+	if (payload == 0 || (flags & UN_TCP_FLAG_SYN))
+		return;
+	conn = g_hash_table_lookup(c->by_key, &key);
+	if (conn)
+		cork_count(c, conn);
+}
+
+void un_tcp_cork_input_done(struct un_tcp_cork *c)
+{
+	c->syn_pending = FALSE;
+}
+
+/* Forget @conn: uncorked, out of both tables. */
+static void cork_forget(struct un_tcp_cork *c, struct cork_conn *conn)
+{
+	if (conn->corked) {
+		cork_set(conn, 0);
+		g_ptr_array_remove_fast(c->corked, conn);
+	}
+	g_hash_table_remove(c->by_fd, GINT_TO_POINTER(conn->fd));
+	g_hash_table_remove(c->by_key, &conn->key); /* frees conn */
+}
+
+void un_tcp_cork_opened(struct un_tcp_cork *c, int fd)
+{
+	struct cork_conn *conn;
+
+	if (!c->syn_pending)
+		return;
+	c->syn_pending = FALSE; /* one socket per SYN */
+	if ((conn = g_hash_table_lookup(c->by_key, &c->syn)))
+		cork_forget(c, conn);
+	if ((conn = g_hash_table_lookup(c->by_fd, GINT_TO_POINTER(fd))))
+		cork_forget(c, conn);
+	conn = g_new0(struct cork_conn, 1);
+	conn->key = c->syn;
+	conn->fd = fd;
+	conn->gen = c->gen - 1;
+	g_hash_table_insert(c->by_key, &conn->key, conn);
+	g_hash_table_insert(c->by_fd, GINT_TO_POINTER(fd), conn);
+}
+
+void un_tcp_cork_closed(struct un_tcp_cork *c, int fd)
+{
+	struct cork_conn *conn = g_hash_table_lookup(c->by_fd, GINT_TO_POINTER(fd));
+
+	if (conn)
+		cork_forget(c, conn);
+}
+
+void un_tcp_cork_flush(struct un_tcp_cork *c)
+{
+	for (guint i = 0; i < c->corked->len; i++) {
+		struct cork_conn *conn = g_ptr_array_index(c->corked, i);
+
+		cork_set(conn, 0);
+		conn->corked = FALSE;
+	}
+	g_ptr_array_set_size(c->corked, 0);
+	c->gen++;
+}
+
+guint64 un_tcp_cork_bursts(const struct un_tcp_cork *c)
+{
+	return c->bursts;
+}
+
+guint un_tcp_cork_connections(const struct un_tcp_cork *c)
+{
+	return g_hash_table_size(c->by_fd);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_tcp_cork.c - backend/tcp_cork.c, against real loopback TCP sockets
+ * whose TCP_CORK the kernel reports. The rules, from tcp_cork.h: the
+ * socket opened while a guest SYN (SYN without ACK) is input carries that
+ * connection; its second data segment in one wake-up corks it; a flush
+ * (the loop about to poll) uncorks it; one segment, pure ACKs, other
+ * connections and unmapped sockets never cork; a closed socket is
+ * forgotten. Frames are written header by header (RFC 791, RFC 793). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tcp_cork.h"
+#include "wire_bytes.h"
+
+#define SYN 0x02u
+#define ACK 0x10u
+#define PSH 0x08u
+
+/* Guest 10.0.2.15:@sport -> 10.0.2.2:5201, @flags, @payload bytes. */
+static struct wb_frame seg(unsigned sport, unsigned flags, size_t payload)
+{
+	struct wb_frame f = { .len = 14 + 20 + 20 + payload };
+	uint8_t *ip = f.d + 14, *tcp = ip + 20;
+
+	assert_true(f.len <= sizeof(f.d));
+	memcpy(f.d, "\x52\x55\x0a\x00\x02\x02\x52\x54\x00\x12\x34\x56", 12);
+	wb_put16(f.d + 12, 0x0800);
+	ip[0] = 0x45;
+	wb_put16(ip + 2, (unsigned)(20 + 20 + payload));
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.0.2.15", ip + 12);
+	inet_pton(AF_INET, "10.0.2.2", ip + 16);
+	wb_put16(tcp, sport);
+	wb_put16(tcp + 2, 5201);
+	tcp[12] = 0x50;
+	tcp[13] = (uint8_t)flags;
+	if (f.len < 60)
+		f.len = 60; /* Ethernet padding: not payload */
+	return f;
+}
+
+/* A connected loopback TCP socket (its listener is closed). */
+static int tcp_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), s = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(l >= 0 && s >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(l);
+	return s;
+}
+
+static int corked(int fd)
+{
+	int on = -1;
+	socklen_t len = sizeof(on);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, &len), 0);
+	return on;
+}
+
+static void input(struct un_tcp_cork *c, struct wb_frame f)
+{
+	un_tcp_cork_input(c, f.d, f.len);
+	un_tcp_cork_input_done(c);
+}
+
+/* The guest's SYN for @sport, during which libslirp opens @fd. */
+static void open_conn(struct un_tcp_cork *c, unsigned sport, int fd)
+{
+	struct wb_frame syn = seg(sport, SYN, 0);
+
+	un_tcp_cork_input(c, syn.d, syn.len);
+	un_tcp_cork_opened(c, fd);
+	un_tcp_cork_input_done(c);
+}
+
+static void test_burst_corks_until_flush(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int fd = tcp_socket();
+
+	open_conn(c, 40000, fd);
+	assert_int_equal(un_tcp_cork_connections(c), 1);
+	un_tcp_cork_flush(c);
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd), 0);       /* one segment: never */
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd), 1);       /* the second corks */
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd), 1);
+	assert_int_equal(un_tcp_cork_bursts(c), 1);
+	un_tcp_cork_flush(c);
+	assert_int_equal(corked(fd), 0);       /* about to poll: uncorked */
+	/* A new wake-up counts afresh. */
+	input(c, seg(40000, ACK | PSH, 50));
+	assert_int_equal(corked(fd), 0);
+	un_tcp_cork_flush(c);
+	input(c, seg(40000, ACK | PSH, 50));
+	assert_int_equal(corked(fd), 0);
+	un_tcp_cork_free(c);
+	close(fd);
+}
+
+static void test_what_never_corks(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int fd = tcp_socket(), other = tcp_socket();
+
+	open_conn(c, 40000, fd);
+	un_tcp_cork_flush(c);
+	/* Pure ACKs (padded to 60 bytes) carry nothing to write. */
+	input(c, seg(40000, ACK, 0));
+	input(c, seg(40000, ACK, 0));
+	input(c, seg(40000, ACK, 0));
+	assert_int_equal(corked(fd), 0);
+	/* Segments of two different connections, one each. */
+	input(c, seg(40000, ACK | PSH, 10));
+	input(c, seg(40001, ACK | PSH, 10));
+	input(c, seg(40001, ACK | PSH, 10));
+	assert_int_equal(corked(fd), 0);
+	/* A SYN-ACK from the guest (a forward's connection) maps nothing. */
+	{
+		struct wb_frame synack = seg(40002, SYN | ACK, 0);
+
+		un_tcp_cork_input(c, synack.d, synack.len);
+		un_tcp_cork_opened(c, other);
+		un_tcp_cork_input_done(c);
+	}
+	assert_int_equal(un_tcp_cork_connections(c), 1);
+	/* A socket opened outside any SYN's input maps nothing either. */
+	un_tcp_cork_opened(c, other);
+	assert_int_equal(un_tcp_cork_connections(c), 1);
+	assert_int_equal(un_tcp_cork_bursts(c), 0);
+	un_tcp_cork_free(c);
+	close(fd);
+	close(other);
+}
+
+static void test_closed_is_forgotten(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int fd = tcp_socket(), fd2 = tcp_socket();
+
+	open_conn(c, 40000, fd);
+	un_tcp_cork_flush(c);
+	input(c, seg(40000, ACK | PSH, 60));
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd), 1);
+	/* libslirp closes it mid-burst: uncorked (its data leaves) and gone. */
+	un_tcp_cork_closed(c, fd);
+	assert_int_equal(corked(fd), 0);
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	un_tcp_cork_flush(c);
+	input(c, seg(40000, ACK | PSH, 60));
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd), 0);
+	/* The same connection again, on a new socket: the new one is used. */
+	open_conn(c, 40000, fd2);
+	un_tcp_cork_flush(c);
+	input(c, seg(40000, ACK | PSH, 60));
+	input(c, seg(40000, ACK | PSH, 60));
+	assert_int_equal(corked(fd2), 1);
+	assert_int_equal(corked(fd), 0);
+	un_tcp_cork_free(c);                  /* freeing uncorks too */
+	assert_int_equal(corked(fd2), 0);
+	close(fd);
+	close(fd2);
+}
+
+/* A descriptor that is no TCP socket: setsockopt fails, nothing breaks. */
+static void test_not_tcp(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	open_conn(c, 40000, sv[0]);
+	un_tcp_cork_flush(c);
+	for (int i = 0; i < 4; i++)
+		input(c, seg(40000, ACK | PSH, 10));
+	assert_int_equal(un_tcp_cork_bursts(c), 0);
+	un_tcp_cork_flush(c);
+	un_tcp_cork_closed(c, sv[0]);
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	un_tcp_cork_free(c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Frames too short for their headers are ignored, whatever their length. */
+static void test_truncated(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int fd = tcp_socket();
+	struct wb_frame f = seg(40000, ACK | PSH, 40);
+
+	open_conn(c, 40000, fd);
+	un_tcp_cork_flush(c);
+	for (size_t len = 0; len < 14 + 20 + 20; len++) {
+		uint8_t *copy = g_memdup2(f.d, len ? len : 1);
+
+		un_tcp_cork_input(c, copy, len);
+		un_tcp_cork_input(c, copy, len);
+		g_free(copy);
+	}
+	assert_int_equal(corked(fd), 0);
+	un_tcp_cork_free(c);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_burst_corks_until_flush),
+		cmocka_unit_test(test_what_never_corks),
+		cmocka_unit_test(test_closed_is_forgotten),
+		cmocka_unit_test(test_not_tcp),
+		cmocka_unit_test(test_truncated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

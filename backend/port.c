@@ -117,6 +117,7 @@ void un_port_counters_describe(const struct un_port_counters *c,
 	port_member_count(b, "rx_bytes", c->rx_bytes);
 	port_member_count(b, "tx_frames", c->tx_frames);
 	port_member_count(b, "tx_bytes", c->tx_bytes);
+	port_member_count(b, "tx_acks_merged", c->tx_acks_merged);
 	json_builder_set_member_name(b, "drops");
 	json_builder_begin_object(b);
 	for (guint r = 0; r < UN_DROP__COUNT; r++)

@@ -134,6 +134,7 @@ static void dgram_port_send(struct un_port *p, const struct un_frame *f)
 
 	un_send_settle(p, c->watch,
 		       un_dgram_send(&c->q, c->fd, to, c->addr.len, f->data, f->len));
+	p->counters.tx_acks_merged = c->q.acks_merged;
 }
 
 static const struct un_port_ops dgram_port_ops = {

@@ -139,6 +139,7 @@ void un_stream_port_send(struct un_port *p, const struct un_frame *f)
 	struct stream_peer *sp = container_of(p, struct stream_peer, port);
 
 	un_send_settle(p, sp->watch, un_stream_send(&sp->q, sp->fd, f->data, f->len));
+	p->counters.tx_acks_merged = sp->q.acks_merged;
 }
 
 static void stream_peer_new(struct stream_endpoint *se, int fd)

@@ -130,6 +130,7 @@ static void vde_port_send(struct un_port *p, const struct un_frame *f)
 
 	un_send_settle(p, c->data_watch,
 		       un_dgram_send(&c->q, c->data_fd, NULL, 0, f->data, f->len));
+	p->counters.tx_acks_merged = c->q.acks_merged;
 }
 
 static const struct un_port_ops vde_port_ops = {

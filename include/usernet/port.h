@@ -37,6 +37,9 @@ struct un_port_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
+	uint64_t tx_acks_merged; /* pure TCP ACKs to the peer that a newer one
+				  * of the same connection replaced while
+				  * queued (counted in tx_frames, not sent) */
 	uint64_t drops[UN_DROP__COUNT];
 };
 
@@ -78,7 +81,8 @@ void un_port_input(struct un_port *p, const uint8_t *data, size_t len);
 void un_port_send(struct un_port *p, const struct un_frame *f);
 
 /* Add @c's members to the JSON object being built: rx_frames, rx_bytes,
- * tx_frames, tx_bytes and drops {reason: count} (un_drop_reason_names). */
+ * tx_frames, tx_bytes, tx_acks_merged and drops {reason: count}
+ * (un_drop_reason_names). */
 void un_port_counters_describe(const struct un_port_counters *c,
 			       JsonBuilder *b);
 

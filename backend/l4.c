@@ -12,6 +12,8 @@
  * say. */
 #include "l4.h"
 
+#include <string.h>
+
 #include "usernet/frame.h"
 
 #define ETHERTYPE_IPV4 0x0800u
@@ -104,4 +106,30 @@ gboolean un_l4_locate(const uint8_t *d, size_t len, struct un_l4 *l)
 	if (type == ETHERTYPE_IPV6)
 		return l4_ipv6(d, len, l);
 	return FALSE;
+}
+
+void un_l4_conn_fill(const uint8_t *d, const struct un_l4 *l,
+		     struct un_l4_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = (guint8)l->family;
+	memcpy(c->src, d + l->src_at, l->addr_bytes);
+	memcpy(c->dst, d + l->src_at + l->addr_bytes, l->addr_bytes);
+	c->sport = un_get16(d + l->l4_at);
+	c->dport = un_get16(d + l->l4_at + 2);
+}
+
+guint un_l4_conn_hash(gconstpointer c)
+{
+	const guint8 *p = c;
+	guint h = 5381;
+
+	for (size_t i = 0; i < sizeof(struct un_l4_conn); i++)
+		h = h * 33u + p[i];
+	return h;
+}
+
+gboolean un_l4_conn_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct un_l4_conn)) == 0;
 }

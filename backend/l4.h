@@ -55,6 +55,23 @@ struct un_l4 {
  * header). Reads nothing past @len. */
 gboolean un_l4_locate(const uint8_t *d, size_t len, struct un_l4 *l);
 
+/* A TCP or UDP connection as its sender sees it, usable as a hash key:
+ * no padding, unused address bytes zero. */
+struct un_l4_conn {
+	guint8 family;      /* 4 or 6 */
+	guint8 pad;         /* 0 */
+	guint16 sport, dport;
+	guint8 src[16], dst[16];
+};
+
+/* The connection of located packet @l in frame @d; its transport header
+ * must hold at least the two ports (4 bytes). */
+void un_l4_conn_fill(const uint8_t *d, const struct un_l4 *l,
+		     struct un_l4_conn *c);
+/* GHashFunc and GEqualFunc over struct un_l4_conn. */
+guint un_l4_conn_hash(gconstpointer c);
+gboolean un_l4_conn_equal(gconstpointer a, gconstpointer b);
+
 /* Bytes from the transport header to the end of the IP payload. */
 static inline size_t un_l4_bytes(const struct un_l4 *l)
 {

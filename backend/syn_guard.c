@@ -33,15 +33,8 @@
 #define TCPOPT_NOP 1u
 #define TCPOPT_MSS 2u
 
-struct syn_key {
-	guint8 family;
-	guint8 pad;
-	guint16 sport, dport;
-	guint8 src[16], dst[16];
-};
-
 struct syn_entry {
-	struct syn_key key; /* first: the table's key points here */
+	struct un_l4_conn key; /* first: the table's key points here */
 	guint32 isn;
 	gint64 seen_us;
 	GList *link;        /* in sg->order */
@@ -55,28 +48,13 @@ struct un_syn_guard {
 	guint64 rewritten;
 };
 
-static guint syn_key_hash(gconstpointer k)
-{
-	const guint8 *p = k;
-	guint h = 5381;
-
-	for (size_t i = 0; i < sizeof(struct syn_key); i++)
-		h = h * 33u + p[i];
-	return h;
-}
-
-static gboolean syn_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct syn_key)) == 0;
-}
-
 struct un_syn_guard *un_syn_guard_new(guint max_entries, gint64 ttl_us)
 {
 	struct un_syn_guard *sg = g_new0(struct un_syn_guard, 1);
 
 	sg->max_entries = MAX(max_entries, 1u);
 	sg->ttl_us = ttl_us;
-	sg->table = g_hash_table_new_full(syn_key_hash, syn_key_equal, NULL, g_free);
+	sg->table = g_hash_table_new_full(un_l4_conn_hash, un_l4_conn_equal, NULL, g_free);
 	g_queue_init(&sg->order);
 	return sg;
 }
@@ -106,12 +84,11 @@ static void put16(uint8_t *p, guint v)
  * hold the whole TCP header; IPv4 options, fragments and the version field
  * are not looked at (ip_guard.c has checked them before). */
 static const uint8_t *syn_header(const uint8_t *d, size_t len,
-				 struct syn_key *key, size_t *doff)
+				 struct un_l4_conn *key, size_t *doff)
 {
 	struct un_l4 l;
 	const uint8_t *tcp;
 
-	memset(key, 0, sizeof(*key));
 	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
 	    (l.flags & UN_L4_TRUNCATED) ||
 	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
@@ -121,11 +98,7 @@ static const uint8_t *syn_header(const uint8_t *d, size_t len,
 	if (!(un_tcp_flags(tcp) & UN_TCP_FLAG_SYN) ||
 	    *doff < UN_TCP_HEADER_MIN_BYTES || l.l4_at + *doff > l.end_at)
 		return NULL;
-	key->family = (guint8)l.family;
-	memcpy(key->src, d + l.src_at, l.addr_bytes);
-	memcpy(key->dst, d + l.src_at + l.addr_bytes, l.addr_bytes);
-	key->sport = un_get16(tcp);
-	key->dport = un_get16(tcp + 2);
+	un_l4_conn_fill(d, &l, key);
 	return tcp;
 }
 
@@ -182,7 +155,7 @@ static void syn_guard_expire(struct un_syn_guard *sg, gint64 now_us)
 /* Is this SYN a repeat of the one remembered for @key? Remembers it
  * either way. */
 static gboolean syn_guard_seen(struct un_syn_guard *sg,
-			       const struct syn_key *key, guint32 isn,
+			       const struct un_l4_conn *key, guint32 isn,
 			       gint64 now_us)
 {
 	struct syn_entry *e = g_hash_table_lookup(sg->table, key);
@@ -207,7 +180,7 @@ static gboolean syn_guard_seen(struct un_syn_guard *sg,
 const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
 				   size_t len, gint64 now_us, uint8_t **copy)
 {
-	struct syn_key key;
+	struct un_l4_conn key;
 	const uint8_t *tcp;
 	size_t doff, at;
 	guint32 isn;

@@ -11,15 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A guest TCP connection as the guest sees it. */
-struct cork_key {
-	guint8 family;
-	guint8 src[16], dst[16];
-	guint16 sport, dport;
-};
-
 struct cork_conn {
-	struct cork_key key;
+	struct un_l4_conn key;
 	int fd;
 	guint gen;          /* the wake-up segs counts in */
 	guint segs;         /* data segments of this wake-up */
@@ -28,36 +21,21 @@ struct cork_conn {
 };
 
 struct un_tcp_cork {
-	GHashTable *by_key;  /* struct cork_key * -> struct cork_conn * (owned) */
+	GHashTable *by_key;  /* struct un_l4_conn * -> struct cork_conn * (owned) */
 	GHashTable *by_fd;   /* fd -> struct cork_conn * */
 	GPtrArray *corked;   /* struct cork_conn *, corked this wake-up */
-	struct cork_key syn; /* the SYN being input, when syn_pending */
+	struct un_l4_conn syn; /* the SYN being input, when syn_pending */
 	gboolean syn_pending;
 	guint gen;
 	guint64 bursts;
 };
 
-static guint cork_key_hash(gconstpointer p)
-{
-	const guint8 *b = p;
-	guint h = 5381;
-
-	for (size_t i = 0; i < sizeof(struct cork_key); i++)
-		h = h * 33 + b[i];
-	return h;
-}
-
-static gboolean cork_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct cork_key)) == 0;
-}
-
 struct un_tcp_cork *un_tcp_cork_new(void)
 {
 	struct un_tcp_cork *c = g_new0(struct un_tcp_cork, 1);
 
-	c->by_key = g_hash_table_new_full(cork_key_hash, cork_key_equal, NULL,
-					  g_free);
+	c->by_key = g_hash_table_new_full(un_l4_conn_hash, un_l4_conn_equal,
+					  NULL, g_free);
 	c->by_fd = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->corked = g_ptr_array_new();
 	return c;
@@ -82,7 +60,7 @@ static gboolean cork_set(struct cork_conn *conn, int on)
 /* The TCP segment in @d: its connection in *key, its flags, its payload
  * bytes. FALSE for anything but a whole TCP segment. */
 static gboolean cork_segment(const uint8_t *d, size_t len,
-			     struct cork_key *key, guint *flags,
+			     struct un_l4_conn *key, guint *flags,
 			     size_t *payload)
 {
 	struct un_l4 l;
@@ -97,12 +75,7 @@ static gboolean cork_segment(const uint8_t *d, size_t len,
 	hdr = un_tcp_header_bytes(tcp);
 	if (hdr < UN_TCP_HEADER_MIN_BYTES || hdr > un_l4_bytes(&l))
 		return FALSE;
-	memset(key, 0, sizeof(*key));
-	key->family = (guint8)l.family;
-	memcpy(key->src, d + l.src_at, l.addr_bytes);
-	memcpy(key->dst, d + l.src_at + l.addr_bytes, l.addr_bytes);
-	key->sport = un_get16(tcp);
-	key->dport = un_get16(tcp + 2);
+	un_l4_conn_fill(d, &l, key);
 	*flags = un_tcp_flags(tcp);
 	*payload = un_l4_bytes(&l) - hdr;
 	return TRUE;
@@ -128,7 +101,7 @@ static void cork_count(struct un_tcp_cork *c, struct cork_conn *conn)
 
 void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len)
 {
-	struct cork_key key;
+	struct un_l4_conn key;
 	struct cork_conn *conn;
 	size_t payload;
 	guint flags;

@@ -15,7 +15,9 @@
  * counted as send errors). The connection stays open; its end, or the tap
  * failing (its namespace deleted), closes the port. A client that sends a
  * bad hello, or none within TAP_HELLO_SECONDS, gets "error ..." and is
- * dropped with one log line; the network's `stats` counts it. */
+ * dropped with one log line; the network's `stats` counts it. A tap the
+ * network's kind refuses (nat takes one NIC) gets "error ..." too, but is
+ * no bad input and not counted. */
 #define G_LOG_DOMAIN "usernet-tap"
 
 #include <errno.h>
@@ -79,26 +81,36 @@ static void tap_client_refuse(struct tap_client *c, const char *why)
 {
 	g_autofree char *line = g_strdup_printf("error %s\n", why);
 
-	g_warning("network \"%s\": tap client %s: %s; dropping it (is it "
-		  "usernet-plug with a DIR/NAME.tap endpoint?)", tap_net(c),
+	g_warning("network \"%s\": tap client %s: %s; dropping it", tap_net(c),
 		  c->port.peer, why);
 	(void)!send(c->ctl_fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
-	c->te->ep.clients_dropped++;
 	tap_client_close(c);
+}
+
+/* A client that broke the hand-off: refused, and counted in stats. */
+static void tap_client_bad(struct tap_client *c, const char *why)
+{
+	g_autofree char *hint = g_strdup_printf("%s (is it usernet-plug with a "
+						"DIR/NAME.tap endpoint?)", why);
+
+	c->te->ep.clients_dropped++;
+	tap_client_refuse(c, hint);
 }
 
 static void tap_port_send(struct un_port *p, const struct un_frame *f)
 {
 	struct tap_client *c = container_of(p, struct tap_client, port);
 	ssize_t w;
+	int err;
 
 	do
 		w = write(c->tap_fd, f->data, f->len);
 	while (w < 0 && errno == EINTR);
 	if (w >= 0)
 		return;
-	un_port_drop(p, errno == EAGAIN ? UN_DROP_QUEUE_FULL : UN_DROP_SEND_ERROR);
-	if (errno == EBADFD)
+	err = errno;
+	un_port_drop(p, err == EAGAIN ? UN_DROP_QUEUE_FULL : UN_DROP_SEND_ERROR);
+	if (err == EBADFD)
 		un_watch_kick(c->tap_watch); /* gone: closed from the loop */
 }
 
@@ -141,7 +153,7 @@ static void tap_client_start(struct tap_client *c, int tap_fd)
 
 	c->tap_fd = tap_fd;
 	if (!un_tap_check(tap_fd, c->tap_name, &error)) {
-		tap_client_refuse(c, error->message);
+		tap_client_bad(c, error->message);
 		return;
 	}
 	peer = g_strdup_printf("%s, tap %s", c->port.peer, c->tap_name);
@@ -182,7 +194,7 @@ static void tap_client_hello(struct tap_client *c)
 		return;
 	}
 	if (r < 0) {
-		tap_client_refuse(c, error->message);
+		tap_client_bad(c, error->message);
 		return;
 	}
 	tap_client_start(c, tap_fd);
@@ -213,7 +225,7 @@ static gboolean tap_client_timeout(gpointer opaque)
 	struct tap_client *c = opaque;
 
 	c->hello_id = 0;
-	tap_client_refuse(c, "no hello within " G_STRINGIFY(TAP_HELLO_SECONDS) " s");
+	tap_client_bad(c, "no hello within " G_STRINGIFY(TAP_HELLO_SECONDS) " s");
 	return G_SOURCE_REMOVE;
 }
 

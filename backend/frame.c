@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* frame.c - wire facts and plumbing every transport shares, written once.
  * Owns: QEMU stream framing and reassembly, batched datagram receive, the
- * bounded send queue and its flushes, the fd watch, unix socket paths.
- * Not here: which peer a socket is, or where a frame goes.
+ * bounded send queue and its flushes, unix socket paths.
+ * Not here: which peer a socket is, or where a frame goes; the fd watches
+ * and the loop's flush of batched sends (watch.c).
  *
  * How it works:
  * - Stream reassembly: each peer has one buffer of two maximum frames. The
@@ -18,10 +19,9 @@
  *   reports the length as sent, so an oversized frame is seen and dropped,
  *   never delivered cut.
  * - Sending: a frame of at most UN_SEND_BATCH_FRAME_MAX_BYTES is copied to
- *   the port's queue and the port's watch is put on a list; a source that
- *   comes before every other flushes the list in its prepare, i.e. once the
- *   wake-up's dispatches are done and before the loop polls again: one
- *   writev (stream) or sendmmsg (datagrams) per port and wake-up instead of
+ *   the port's queue and the port's watch is put on a list that watch.c
+ *   flushes once the wake-up's dispatches are done, before the loop polls
+ *   again: one writev (stream) or sendmmsg (datagrams) per port and wake-up instead of
  *   a syscall, a socket buffer and a peer wake-up per frame. The
  *   UN_SEND_BATCH_FRAMES-th frame of a batch flushes at once. A larger
  *   frame goes straight to the socket when nothing waits before it (no
@@ -34,10 +34,7 @@
  * - A pure TCP ACK joining a batch replaces the queue's newest frame when
  *   that is an older pure ACK of the same connection (tcp_ack.c): libslirp
  *   acknowledges every segment, and a guest then handles one ACK per
- *   batch instead of one per segment.
- * - Watches may recurse (GLib then leaves their fd in the poll set while
- *   they dispatch; blocking them costs two wake-ups of GLib's own eventfd
- *   per dispatch). No watch function runs the loop. */
+ *   batch instead of one per segment. */
 #define G_LOG_DOMAIN "usernet-frame"
 
 #include <errno.h>
@@ -450,151 +447,7 @@ gboolean un_errno_peer_gone(int err)
 	       err == ECONNRESET || err == ENOTCONN;
 }
 
-/* ---- fd watch ---------------------------------------------------------- */
-
-struct un_watch {
-	GSource source;
-	gpointer tag;
-	GIOCondition cond;
-	un_watch_fn fn;
-	void *opaque;
-	int gone;        /* errno: the peer is gone */
-	gboolean paused; /* fd not polled until the ready time */
-	GList flush_link; /* in watch_flush.pending while batched frames wait */
-};
-
-/* Watches with batched frames, flushed from the prepare of a source that
- * comes before every other: after the wake-up's last dispatch, before the
- * loop polls. */
-static struct {
-	GSource *source;
-	GQueue pending; /* of flush_link */
-} watch_flush;
-
-static gboolean watch_flush_prepare(GSource *source, gint *timeout)
-{
-	GList *l;
-
-	*timeout = -1;
-	while ((l = g_queue_pop_head_link(&watch_flush.pending)) != NULL) {
-		struct un_watch *w = l->data;
-
-		l->data = NULL;
-		if (w->gone == 0 && !(w->cond & G_IO_OUT))
-			w->fn(w->opaque, G_IO_OUT);
-	}
-	return FALSE;
-}
-
-static gboolean watch_flush_dispatch(GSource *source, GSourceFunc cb,
-				     gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs watch_flush_funcs = {
-	.prepare = watch_flush_prepare,
-	.dispatch = watch_flush_dispatch,
-};
-
-/* Flush @w's queue before the loop polls again. */
-static void watch_flush_soon(struct un_watch *w)
-{
-	if (w->flush_link.data != NULL || (w->cond & G_IO_OUT))
-		return;
-	if (watch_flush.source == NULL) {
-		watch_flush.source = g_source_new(&watch_flush_funcs, sizeof(GSource));
-		g_source_set_priority(watch_flush.source, G_MININT);
-		g_source_set_name(watch_flush.source, "usernet batched sends");
-		g_source_attach(watch_flush.source, NULL);
-	}
-	w->flush_link.data = w;
-	g_queue_push_tail_link(&watch_flush.pending, &w->flush_link);
-}
-
-static gboolean watch_dispatch(GSource *source, GSourceFunc cb, gpointer data)
-{
-	struct un_watch *w = container_of(source, struct un_watch, source);
-	GIOCondition revents = g_source_query_unix_fd(source, w->tag);
-
-	if (g_source_get_ready_time(source) != -1)
-		g_source_set_ready_time(source, -1);
-	if (w->paused) {
-		w->paused = FALSE;
-		g_source_modify_unix_fd(source, w->tag, w->cond);
-	}
-	w->fn(w->opaque, revents);
-	return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs watch_funcs = { .dispatch = watch_dispatch };
-
-struct un_watch *un_watch_new(int fd, GIOCondition cond, un_watch_fn fn,
-			      void *opaque, const char *name)
-{
-	GSource *s = g_source_new(&watch_funcs, sizeof(struct un_watch));
-	struct un_watch *w = container_of(s, struct un_watch, source);
-
-	w->cond = cond;
-	w->fn = fn;
-	w->opaque = opaque;
-	w->tag = g_source_add_unix_fd(s, fd, cond);
-	g_source_set_name(s, name);
-	/* Not blocked while dispatched: GLib would take the fd out of the
-	 * poll set and put it back, waking its own loop twice per dispatch. */
-	g_source_set_can_recurse(s, TRUE);
-	g_source_attach(s, NULL);
-	return w;
-}
-
-/* Turn @bit of the watched conditions on or off. */
-static void watch_cond(struct un_watch *w, GIOCondition bit, gboolean on)
-{
-	GIOCondition cond = on ? w->cond | bit : w->cond & ~bit;
-
-	if (cond == w->cond)
-		return;
-	w->cond = cond;
-	if (!w->paused)
-		g_source_modify_unix_fd(&w->source, w->tag, cond);
-}
-
-void un_watch_out(struct un_watch *w, gboolean on)
-{
-	watch_cond(w, G_IO_OUT, on);
-}
-
-void un_watch_in(struct un_watch *w, gboolean on)
-{
-	watch_cond(w, G_IO_IN, on);
-}
-
-void un_watch_kick(struct un_watch *w)
-{
-	g_source_set_ready_time(&w->source, 0);
-}
-
-void un_watch_pause(struct un_watch *w, guint ms)
-{
-	w->paused = TRUE;
-	g_source_modify_unix_fd(&w->source, w->tag, 0);
-	g_source_set_ready_time(&w->source, g_get_monotonic_time() + ms * 1000);
-}
-
-void un_watch_free(struct un_watch *w)
-{
-	if (w == NULL)
-		return;
-	if (w->flush_link.data != NULL)
-		g_queue_unlink(&watch_flush.pending, &w->flush_link);
-	g_source_destroy(&w->source);
-	g_source_unref(&w->source);
-}
-
-int un_watch_gone(const struct un_watch *w)
-{
-	return w->gone;
-}
+/* ---- settling a send ---------------------------------------------- */
 
 static void settle_failure(struct un_port *p, struct un_watch *w)
 {
@@ -606,9 +459,7 @@ static void settle_failure(struct un_port *p, struct un_watch *w)
 			g_strerror(err));
 		return;
 	}
-	if (w->gone == 0)
-		un_watch_kick(w);
-	w->gone = err;
+	un_watch_set_gone(w, err);
 }
 
 void un_send_settle(struct un_port *p, struct un_watch *w,
@@ -618,7 +469,7 @@ void un_send_settle(struct un_port *p, struct un_watch *w,
 	case UN_SEND_DONE:
 		break;
 	case UN_SEND_BATCHED:
-		watch_flush_soon(w);
+		un_watch_flush_soon(w);
 		break;
 	case UN_SEND_QUEUED:
 		un_watch_out(w, TRUE);

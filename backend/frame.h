@@ -3,10 +3,10 @@
  * Owns: QEMU stream framing (4-byte big-endian length, then the frame) and
  * its per-peer reassembly; batched datagram receive; the bounded per-port
  * send queue, sends batched per main-loop wake-up, and the "queue, then
- * wait for G_IO_OUT" cycle; an fd watch whose conditions can change; unix socket addresses and paths;
- * peer descriptions and QEMU option quoting.
+ * wait for G_IO_OUT" cycle; unix socket addresses and paths; peer
+ * descriptions and QEMU option quoting.
  * Not here: sockets' life and which peer is which (backend/transport_*.c),
- * where a frame goes (the port's network). */
+ * where a frame goes (the port's network), fd watches (watch.h). */
 #ifndef USERNET_BACKEND_FRAME_H
 #define USERNET_BACKEND_FRAME_H
 
@@ -20,6 +20,7 @@
 #include "usernet/container.h"
 #include "usernet/frame.h"
 #include "usernet/port.h"
+#include "watch.h"
 
 /* ---- QEMU stream framing ---------------------------------------------- */
 
@@ -171,41 +172,6 @@ enum un_send_result un_sendq_flush_dgram(struct un_sendq *q, int fd,
 /* TRUE when a send failing with @err means the peer is gone for good
  * (ECONNREFUSED, ENOENT, EPIPE, ECONNRESET, ENOTCONN). */
 gboolean un_errno_peer_gone(int err);
-
-/* ---- fd watch ---------------------------------------------------------- */
-
-/* Called with the conditions that fired; 0 after un_watch_kick; G_IO_OUT
- * alone, just before the loop polls, after un_send_settle was given
- * UN_SEND_BATCHED: flush the queue then (with un_flush_settle). */
-typedef void (*un_watch_fn)(void *opaque, GIOCondition revents);
-
-/* One fd on the default main context, whose conditions change as a port's
- * queue fills and empties (g_unix_fd_add cannot). */
-struct un_watch;
-
-/* Watch @fd (not owned) for @cond. Free with un_watch_free. */
-struct un_watch *un_watch_new(int fd, GIOCondition cond, un_watch_fn fn,
-			      void *opaque, const char *name);
-/* Add or remove G_IO_OUT. */
-void un_watch_out(struct un_watch *w, gboolean on);
-/* Add or remove G_IO_IN: how a reader stops reading while its output
- * waits, without making a new source. */
-void un_watch_in(struct un_watch *w, gboolean on);
-/* Call the watch's function soon, from the main loop (revents 0): how a
- * send that found its peer gone defers the close out of the caller's
- * stack. */
-void un_watch_kick(struct un_watch *w);
-/* Stop polling the fd for @ms milliseconds, then call the watch's function
- * (revents 0) and poll again: how a listener backs off when it runs out of
- * file descriptors instead of spinning. */
-void un_watch_pause(struct un_watch *w, guint ms);
-/* Stop watching and free; safe inside the watch's own function. NULL ok. */
-void un_watch_free(struct un_watch *w);
-
-/* The errno that made un_send_settle or un_flush_settle give up on the
- * watch's peer, 0 while the peer is there. A watch's function checks it
- * first and closes its port when it is set. */
-int un_watch_gone(const struct un_watch *w);
 
 /* What a transport's un_port_ops.send does with a un_*_send result: count
  * a drop on @p; have @w flushed before the loop polls again (BATCHED);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "busy_poll.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -36,6 +37,7 @@ struct daemon_options {
 	gboolean version;
 	gboolean no_sandbox;
 	char **capture_dirs;
+	gint busy_poll_us;
 };
 
 static const char daemon_description[] =
@@ -83,6 +85,9 @@ static gboolean options_parse(int *argc, char ***argv,
 		  "Send READY=1 to $NOTIFY_SOCKET once every endpoint exists (systemd Type=notify)", NULL },
 		{ "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
 		  "Do not sandbox (seccomp, Landlock, no_new_privs) once serving; for debugging", NULL },
+		{ "busy-poll", 0, 0, G_OPTION_ARG_INT, &o->busy_poll_us,
+		  "After traffic, poll without sleeping for up to US microseconds, 0 to " G_STRINGIFY(UN_BUSY_POLL_MAX_US)
+		  " (default " G_STRINGIFY(UN_BUSY_POLL_DEFAULT_US) "; 0: always sleep, least CPU)", "US" },
 		{ "capture-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->capture_dirs,
 		  "Sandboxed, captures may also be written here (besides DIR and the working directory); repeatable", "DIR" },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
@@ -100,6 +105,12 @@ static gboolean options_parse(int *argc, char ***argv,
 		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
 			    "unexpected argument '%s'; networks are given with -n SPEC",
 			    (*argv)[1]);
+		return FALSE;
+	}
+	if (o->busy_poll_us < 0 || o->busy_poll_us > UN_BUSY_POLL_MAX_US) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "--busy-poll %d: give 0 to %d microseconds",
+			    o->busy_poll_us, UN_BUSY_POLL_MAX_US);
 		return FALSE;
 	}
 	return TRUE;
@@ -193,6 +204,7 @@ static gboolean serve(struct un_daemon *d, const struct daemon_options *o,
 	sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, loop);
 	if (notify)
 		un_notify_ready(d->networks->len, d->dir);
+	un_busy_poll_install((guint)o->busy_poll_us);
 	g_main_loop_run(loop);
 	if (notify)
 		un_notify_stopping();
@@ -247,7 +259,7 @@ static void malloc_setup(void)
 
 int main(int argc, char **argv)
 {
-	struct daemon_options o = { 0 };
+	struct daemon_options o = { .busy_poll_us = UN_BUSY_POLL_DEFAULT_US };
 	g_autoptr(GError) error = NULL;
 	int status;
 

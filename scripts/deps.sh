@@ -13,7 +13,7 @@ BUILD_PKGS="gcc make pkg-config libc6-dev libglib2.0-dev libslirp-dev \
 libcmocka-dev libvdeplug-dev libjson-glib-dev libsystemd-dev libseccomp-dev"
 TEST_PKGS="qemu-system-x86 busybox-static iperf3 socat dnsmasq-base iproute2 \
 util-linux procps cpio kmod xz-utils zstd vdeplug vde2 systemd groff-base tshark \
-jq python3"
+jq python3 strace"
 
 # Never part of make deps: only make bench needs these.
 BENCH_PKGS="passt slirp4netns vde2 iperf3 qemu-system-x86 busybox-static socat \

@@ -6,6 +6,7 @@
 # unprivileged run. No guest needed.
 
 USERNETD=${USERNETD:-build/usernetd}
+USERNETCTL=${USERNETCTL:-$(dirname "$USERNETD")/usernetctl}
 export USERNET_PLUGIN_PATH=${USERNET_PLUGIN_PATH:-$(dirname "$USERNETD")/plugins}
 work=$(mktemp -d /tmp/usernet-cli.XXXXXX)
 failures=0
@@ -126,6 +127,38 @@ else
 	not_ok listen-endpoint "$(cat "$work/t.log")"
 fi
 kill "$tpid" 2>/dev/null
+
+# --busy-poll: after traffic the loop polls without sleeping, giving the
+# CPU away between tries with sched_yield (nothing else in usernetd calls
+# it); with 0 it always sleeps. strace counts the calls around three
+# control commands.
+expect_fail busy-poll-range "--busy-poll 1001: give 0 to 1000 microseconds" -d "$d" --busy-poll 1001
+expect_fail busy-poll-negative "--busy-poll -1: give 0 to 1000 microseconds" -d "$d" --busy-poll -1
+busy_yields() {
+	"$USERNETD" -d "$work/bp$1" -n natnet:bp --busy-poll "$1" >"$work/bp$1.log" 2>&1 &
+	bpid=$!
+	pids="$pids $bpid"
+	if ! wait_ready "$work/bp$1.log" 1; then
+		echo "daemon not ready: $(cat "$work/bp$1.log")"
+		return
+	fi
+	strace -f -qq -e trace=sched_yield -p "$bpid" -o "$work/bp$1.strace" &
+	spid=$!
+	sleep 1 # attached
+	for _ in 1 2 3; do "$USERNETCTL" -d "$work/bp$1" list >/dev/null; done
+	sleep 0.5
+	kill "$spid"
+	wait "$spid" 2>/dev/null
+	kill "$bpid"
+	grep -c sched_yield "$work/bp$1.strace"
+}
+on=$(busy_yields 1000)
+off=$(busy_yields 0)
+if [ "$on" -ge 5 ] 2>/dev/null && [ "$off" -le 1 ] 2>/dev/null; then
+	ok busy-poll
+else
+	not_ok busy-poll "sched_yield calls: $on with --busy-poll 1000 (want 5 or more), $off with 0 (want at most 1)"
+fi
 
 # An ordinary user: DIR owned by nobody, daemon run as nobody.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

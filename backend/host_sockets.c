@@ -271,23 +271,31 @@ static enum frame_opens ipv6_opens(const uint8_t *d, size_t len,
  * checked them before. */
 static enum frame_opens frame_opens(const struct un_host_sockets *hs,
 				    const uint8_t *d, size_t len,
-				    struct udp_flow *flow)
+				    const struct un_l4 *l, struct udp_flow *flow)
 {
-	struct un_l4 l;
-
 	memset(flow, 0, sizeof(*flow));
-	if (!un_l4_locate(d, len, &l))
+	if (!l)
 		return OPENS_NOTHING;
-	if (l.family == 4)
-		return ipv4_opens(hs, d, len, &l, flow);
-	return ipv6_opens(d, len, &l, flow);
+	if (l->family == 4)
+		return ipv4_opens(hs, d, len, l, flow);
+	return ipv6_opens(d, len, l, flow);
 }
 
 gboolean un_host_sockets_admit(struct un_host_sockets *hs, const uint8_t *d,
 			       size_t len)
 {
+	struct un_l4 l;
+
+	return un_host_sockets_admit_l4(hs, d, len,
+					un_l4_find(d, len, &l));
+}
+
+gboolean un_host_sockets_admit_l4(struct un_host_sockets *hs,
+				  const uint8_t *d, size_t len,
+				  const struct un_l4 *l)
+{
 	struct udp_flow flow;
-	enum frame_opens opens = frame_opens(hs, d, len, &flow);
+	enum frame_opens opens = frame_opens(hs, d, len, l, &flow);
 
 	hs->input_flow = FALSE;
 	if (opens == OPENS_NOTHING)

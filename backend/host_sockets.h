@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l4.h"
+
 struct un_host_sockets;
 
 /* @network names the log line; @max is max-host-sockets; @host and @dns
@@ -45,6 +47,11 @@ gboolean un_host_sockets_full(struct un_host_sockets *hs, int fd);
  * libslirp has taken it. */
 gboolean un_host_sockets_admit(struct un_host_sockets *hs, const uint8_t *d,
 			       size_t len);
+/* The same, for a frame already located: @l as un_l4_locate filled it, or
+ * NULL when it is no IP packet. */
+gboolean un_host_sockets_admit_l4(struct un_host_sockets *hs,
+				  const uint8_t *d, size_t len,
+				  const struct un_l4 *l);
 void un_host_sockets_input_done(struct un_host_sockets *hs);
 
 #endif

@@ -55,6 +55,14 @@ struct un_l4 {
  * header). Reads nothing past @len. */
 gboolean un_l4_locate(const uint8_t *d, size_t len, struct un_l4 *l);
 
+/* un_l4_locate into @l, giving @l, or NULL for no IP packet: the form the
+ * _l4 entry points of the router's modules take. */
+static inline const struct un_l4 *un_l4_find(const uint8_t *d, size_t len,
+					     struct un_l4 *l)
+{
+	return un_l4_locate(d, len, l) ? l : NULL;
+}
+
 /* A TCP or UDP connection as its sender sees it, usable as a hash key:
  * no padding, unused address bytes zero. */
 struct un_l4_conn {

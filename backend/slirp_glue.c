@@ -857,9 +857,10 @@ static gboolean router_add_guestfwd(struct un_router *r,
  * as table-full on @from. */
 static gboolean router_guest_connection_ok(struct un_router *r,
 					   struct un_port *from,
-					   const uint8_t *d, size_t len)
+					   const uint8_t *d, size_t len,
+					   const struct un_l4 *l)
 {
-	if (un_host_sockets_admit(r->host_sockets, d, len))
+	if (un_host_sockets_admit_l4(r->host_sockets, d, len, l))
 		return TRUE;
 	if (from)
 		un_port_drop(from, UN_DROP_TABLE_FULL);
@@ -867,16 +868,19 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 }
 
 /* A guest frame to libslirp, if the host socket bound lets it in, with
- * the MSS option of a repeated SYN taken out (syn_guard.c). */
+ * the MSS option of a repeated SYN taken out (syn_guard.c). The IP packet
+ * is located once for every module that looks (l4.c). */
 static void router_slirp_input(struct un_router *r, struct un_port *from,
 			       const uint8_t *d, size_t len, gint64 now_us)
 {
 	g_autofree uint8_t *copy = NULL;
+	struct un_l4 located;
+	const struct un_l4 *l = un_l4_find(d, len, &located);
 
-	if (!router_guest_connection_ok(r, from, d, len))
+	if (!router_guest_connection_ok(r, from, d, len, l))
 		return;
-	d = un_syn_guard_filter(r->syn_guard, d, len, now_us, &copy);
-	un_tcp_cork_input(r->cork, d, len);
+	d = un_syn_guard_filter_l4(r->syn_guard, d, len, l, now_us, &copy);
+	un_tcp_cork_input_l4(r->cork, d, l);
 	slirp_input(r->slirp, d, (int)len);
 	un_tcp_cork_input_done(r->cork);
 	un_host_sockets_input_done(r->host_sockets);

@@ -83,22 +83,20 @@ static void put16(uint8_t *p, guint v)
  * key; NULL for anything else. The IP length must fit in the frame and
  * hold the whole TCP header; IPv4 options, fragments and the version field
  * are not looked at (ip_guard.c has checked them before). */
-static const uint8_t *syn_header(const uint8_t *d, size_t len,
+static const uint8_t *syn_header(const uint8_t *d, const struct un_l4 *l,
 				 struct un_l4_conn *key, size_t *doff)
 {
-	struct un_l4 l;
 	const uint8_t *tcp;
 
-	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
-	    (l.flags & UN_L4_TRUNCATED) ||
-	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
+	if (!l || l->proto != IPPROTO_TCP || (l->flags & UN_L4_TRUNCATED) ||
+	    un_l4_bytes(l) < UN_TCP_HEADER_MIN_BYTES)
 		return NULL;
-	tcp = d + l.l4_at;
+	tcp = d + l->l4_at;
 	*doff = un_tcp_header_bytes(tcp);
 	if (!(un_tcp_flags(tcp) & UN_TCP_FLAG_SYN) ||
-	    *doff < UN_TCP_HEADER_MIN_BYTES || l.l4_at + *doff > l.end_at)
+	    *doff < UN_TCP_HEADER_MIN_BYTES || l->l4_at + *doff > l->end_at)
 		return NULL;
-	un_l4_conn_fill(d, &l, key);
+	un_l4_conn_fill(d, l, key);
 	return tcp;
 }
 
@@ -180,13 +178,25 @@ static gboolean syn_guard_seen(struct un_syn_guard *sg,
 const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
 				   size_t len, gint64 now_us, uint8_t **copy)
 {
+	struct un_l4 l;
+
+	return un_syn_guard_filter_l4(sg, d, len,
+				      un_l4_find(d, len, &l),
+				      now_us, copy);
+}
+
+const uint8_t *un_syn_guard_filter_l4(struct un_syn_guard *sg,
+				      const uint8_t *d, size_t len,
+				      const struct un_l4 *l, gint64 now_us,
+				      uint8_t **copy)
+{
 	struct un_l4_conn key;
 	const uint8_t *tcp;
 	size_t doff, at;
 	guint32 isn;
 
 	*copy = NULL;
-	tcp = syn_header(d, len, &key, &doff);
+	tcp = syn_header(d, l, &key, &doff);
 	if (!tcp)
 		return d;
 	isn = un_get32(tcp + 4);

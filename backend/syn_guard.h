@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l4.h"
+
 /* How many connections are remembered, and for how long: a SYN is
  * retransmitted for about two minutes (Linux: tcp_syn_retries 6). */
 #define UN_SYN_GUARD_ENTRIES_MAX 16384u
@@ -31,6 +33,12 @@ void un_syn_guard_free(struct un_syn_guard *sg);
  * retransmitted SYN or SYN-ACK arriving late silently cut the stream. */
 const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
 				   size_t len, gint64 now_us, uint8_t **copy);
+/* The same, for a frame already located (@l: NULL when no IP packet). A
+ * copy has @d's layout, so @l holds for it too. */
+const uint8_t *un_syn_guard_filter_l4(struct un_syn_guard *sg,
+				      const uint8_t *d, size_t len,
+				      const struct un_l4 *l, gint64 now_us,
+				      uint8_t **copy);
 
 /* Repeats rewritten so far. */
 guint64 un_syn_guard_rewritten(const struct un_syn_guard *sg);

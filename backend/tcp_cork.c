@@ -59,25 +59,24 @@ static gboolean cork_set(struct cork_conn *conn, int on)
 
 /* The TCP segment in @d: its connection in *key, its flags, its payload
  * bytes. FALSE for anything but a whole TCP segment. */
-static gboolean cork_segment(const uint8_t *d, size_t len,
+static gboolean cork_segment(const uint8_t *d, const struct un_l4 *l,
 			     struct un_l4_conn *key, guint *flags,
 			     size_t *payload)
 {
-	struct un_l4 l;
 	const uint8_t *tcp;
 	size_t hdr;
 
-	if (!un_l4_locate(d, len, &l) || l.proto != IPPROTO_TCP ||
-	    (l.flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
-	    un_l4_bytes(&l) < UN_TCP_HEADER_MIN_BYTES)
+	if (!l || l->proto != IPPROTO_TCP ||
+	    (l->flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
+	    un_l4_bytes(l) < UN_TCP_HEADER_MIN_BYTES)
 		return FALSE;
-	tcp = d + l.l4_at;
+	tcp = d + l->l4_at;
 	hdr = un_tcp_header_bytes(tcp);
-	if (hdr < UN_TCP_HEADER_MIN_BYTES || hdr > un_l4_bytes(&l))
+	if (hdr < UN_TCP_HEADER_MIN_BYTES || hdr > un_l4_bytes(l))
 		return FALSE;
-	un_l4_conn_fill(d, &l, key);
+	un_l4_conn_fill(d, l, key);
 	*flags = un_tcp_flags(tcp);
-	*payload = un_l4_bytes(&l) - hdr;
+	*payload = un_l4_bytes(l) - hdr;
 	return TRUE;
 }
 
@@ -101,12 +100,20 @@ static void cork_count(struct un_tcp_cork *c, struct cork_conn *conn)
 
 void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len)
 {
+	struct un_l4 l;
+
+	un_tcp_cork_input_l4(c, d, un_l4_find(d, len, &l));
+}
+
+void un_tcp_cork_input_l4(struct un_tcp_cork *c, const uint8_t *d,
+			  const struct un_l4 *l)
+{
 	struct un_l4_conn key;
 	struct cork_conn *conn;
 	size_t payload;
 	guint flags;
 
-	if (!cork_segment(d, len, &key, &flags, &payload))
+	if (!cork_segment(d, l, &key, &flags, &payload))
 		return;
 	if ((flags & (UN_TCP_FLAG_SYN | UN_TCP_FLAG_ACK)) == UN_TCP_FLAG_SYN) {
 		c->syn = key;

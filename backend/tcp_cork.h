@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "l4.h"
+
 struct un_tcp_cork;
 
 struct un_tcp_cork *un_tcp_cork_new(void);
@@ -33,6 +35,9 @@ void un_tcp_cork_free(struct un_tcp_cork *c);
  * a SYN's connection for un_tcp_cork_opened; cork the socket of a mapped
  * connection at its second data segment in this wake-up. */
 void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len);
+/* The same, for a frame already located (@l: NULL when no IP packet). */
+void un_tcp_cork_input_l4(struct un_tcp_cork *c, const uint8_t *d,
+			  const struct un_l4 *l);
 /* libslirp has taken the frame. */
 void un_tcp_cork_input_done(struct un_tcp_cork *c);
 

@@ -18,9 +18,10 @@
  *   or another's) is taken out of the set at once and only marked dead;
  *   its memory goes when the outermost dispatch ends, so an event already
  *   taken for it is skipped, never run on freed memory.
- * - Kicks and pauses are lists on the same source: a kicked watch runs with
- *   revents 0 on the next dispatch; a paused one is in the set with no
- *   conditions until its time, then runs with revents 0.
+ * - Kicks and pauses are lists on the same source: a kicked watch runs
+ *   with revents 0 on the next dispatch (freeing it takes it off the list);
+ *   a paused one is in the set with no conditions until its time, then
+ *   runs with revents 0.
  * - Batched sends: a watch with frames waiting joins a list that a second
  *   source, of the highest priority, flushes in its prepare: after the
  *   wake-up's dispatches, before the loop polls. */
@@ -149,20 +150,19 @@ static void watch_run_events(void)
 	}
 }
 
-/* The kicks queued before this dispatch; a kick made by one of them waits
- * for the next wake-up. */
+/* At most as many kicks as were queued when the dispatch began, taken from
+ * the list itself: a watch freed by an earlier kick's function unlinks
+ * its own kick there, and one kicked again waits at the tail. */
 static void watch_run_kicks(void)
 {
-	GQueue now = watches.kicked;
+	guint n = watches.kicked.length;
+	GList *l;
 
-	g_queue_init(&watches.kicked);
-	for (GList *l = now.head; l; l = now.head) {
+	while (n-- > 0 && (l = g_queue_pop_head_link(&watches.kicked)) != NULL) {
 		struct un_watch *w = l->data;
 
-		g_queue_unlink(&now, l);
 		l->data = NULL;
-		if (!w->dead)
-			w->fn(w->opaque, 0);
+		w->fn(w->opaque, 0);
 	}
 }
 

@@ -190,6 +190,44 @@ static void test_free_other_in_dispatch(void **state)
 	}
 }
 
+/* Two watches kicked for the same wake-up; whichever runs first frees the
+ * other, which then must not run (and the kick list stays whole). */
+static void test_free_other_kicked(void **state)
+{
+	struct seen a = { 0 }, b = { 0 }, c = { 0 };
+	struct un_watch *wa, *wb, *wc;
+	int sa[2], sb[2], sc[2];
+
+	pair(sa);
+	pair(sb);
+	pair(sc);
+	wa = un_watch_new(sa[0], 0, record, &a, "a");
+	wb = un_watch_new(sb[0], 0, record, &b, "b");
+	wc = un_watch_new(sc[0], 0, record, &c, "c");
+	a.victim = &wb;
+	b.victim = &wa;
+	un_watch_kick(wa);
+	un_watch_kick(wb);
+	un_watch_kick(wc);
+	drain();
+	assert_int_equal(a.calls + b.calls, 1);
+	assert_true((wa == NULL) != (wb == NULL));
+	/* the third kick still runs, once */
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.last, 0);
+	/* and the kick list works afterwards */
+	un_watch_kick(wc);
+	drain();
+	assert_int_equal(c.calls, 2);
+	un_watch_free(wa ? wa : wb);
+	un_watch_free(wc);
+	for (int i = 0; i < 2; i++) {
+		close(sa[i]);
+		close(sb[i]);
+		close(sc[i]);
+	}
+}
+
 static void test_flush_soon(void **state)
 {
 	struct seen s = { 0 };
@@ -223,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_pause),
 		cmocka_unit_test(test_free_other_in_dispatch),
+		cmocka_unit_test(test_free_other_kicked),
 		cmocka_unit_test(test_flush_soon),
 	};
 

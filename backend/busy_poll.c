@@ -15,8 +15,8 @@
  * within the last window, poll them with timeout 0, calling sched_yield()
  * between tries (so a process this one just woke, on this CPU, runs
  * first), until one fires or the window ends; then poll with what is left
- * of the timeout. A spin never runs past GLib's timeout. Cost: at most one window
- * of CPU per burst of traffic; nothing while idle. */
+ * of the timeout. A spin never runs past GLib's timeout. Cost: at most one
+ * window of CPU per burst of traffic; nothing while idle. */
 #define G_LOG_DOMAIN "usernet-loop"
 
 #include <sched.h>

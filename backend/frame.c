@@ -21,11 +21,11 @@
  * - Sending: a frame of at most UN_SEND_BATCH_FRAME_MAX_BYTES is copied to
  *   the port's queue and the port's watch is put on a list that watch.c
  *   flushes once the wake-up's dispatches are done, before the loop polls
- *   again: one writev (stream) or sendmmsg (datagrams) per port and wake-up instead of
- *   a syscall, a socket buffer and a peer wake-up per frame. The
- *   UN_SEND_BATCH_FRAMES-th frame of a batch flushes at once. A larger
- *   frame goes straight to the socket when nothing waits before it (no
- *   copy). On EAGAIN or a short stream write the rest stays queued
+ *   again: one writev (stream) or sendmmsg (datagrams) per port and
+ *   wake-up instead of a syscall, a socket buffer and a peer wake-up per
+ *   frame. The UN_SEND_BATCH_FRAMES-th frame of a batch flushes at once.
+ *   A larger frame goes straight to the socket when nothing waits before
+ *   it (no copy). On EAGAIN or a short stream write the rest stays queued
  *   (UN_SENDQ_MAX_FRAMES or UN_SENDQ_MAX_BYTES, whichever comes first; past
  *   that, queue-full) and the port watches G_IO_OUT, flushes on it and stops
  *   watching once empty. Order is the queue's. A send that finds the peer

@@ -282,17 +282,7 @@ static enum frame_opens frame_opens(const struct un_host_sockets *hs,
 }
 
 gboolean un_host_sockets_admit(struct un_host_sockets *hs, const uint8_t *d,
-			       size_t len)
-{
-	struct un_l4 l;
-
-	return un_host_sockets_admit_l4(hs, d, len,
-					un_l4_find(d, len, &l));
-}
-
-gboolean un_host_sockets_admit_l4(struct un_host_sockets *hs,
-				  const uint8_t *d, size_t len,
-				  const struct un_l4 *l)
+			       size_t len, const struct un_l4 *l)
 {
 	struct udp_flow flow;
 	enum frame_opens opens = frame_opens(hs, d, len, l, &flow);

@@ -40,18 +40,14 @@ guint64 un_host_sockets_refused(const struct un_host_sockets *hs);
  * TRUE logs (once a minute) and counts a refusal. */
 gboolean un_host_sockets_full(struct un_host_sockets *hs, int fd);
 
-/* May the guest frame @d (whole, untagged Ethernet) go to libslirp? FALSE
+/* May the guest frame @d (whole, untagged Ethernet; @l its IP packet as
+ * un_l4_find located it, NULL when none) go to libslirp? FALSE
  * only when it would open a socket (TCP SYN, a UDP datagram of a flow
  * with no socket, an ICMP echo leaving the network) and none can be had.
  * Every admitted frame is followed by un_host_sockets_input_done() once
  * libslirp has taken it. */
 gboolean un_host_sockets_admit(struct un_host_sockets *hs, const uint8_t *d,
-			       size_t len);
-/* The same, for a frame already located: @l as un_l4_locate filled it, or
- * NULL when it is no IP packet. */
-gboolean un_host_sockets_admit_l4(struct un_host_sockets *hs,
-				  const uint8_t *d, size_t len,
-				  const struct un_l4 *l);
+			       size_t len, const struct un_l4 *l);
 void un_host_sockets_input_done(struct un_host_sockets *hs);
 
 #endif

@@ -55,8 +55,9 @@ struct un_l4 {
  * header). Reads nothing past @len. */
 gboolean un_l4_locate(const uint8_t *d, size_t len, struct un_l4 *l);
 
-/* un_l4_locate into @l, giving @l, or NULL for no IP packet: the form the
- * _l4 entry points of the router's modules take. */
+/* un_l4_locate into @l, giving @l, or NULL for no IP packet: the form in
+ * which the router hands a located frame to host_sockets, syn_guard and
+ * tcp_cork. */
 static inline const struct un_l4 *un_l4_find(const uint8_t *d, size_t len,
 					     struct un_l4 *l)
 {

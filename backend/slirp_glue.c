@@ -860,7 +860,7 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 					   const uint8_t *d, size_t len,
 					   const struct un_l4 *l)
 {
-	if (un_host_sockets_admit_l4(r->host_sockets, d, len, l))
+	if (un_host_sockets_admit(r->host_sockets, d, len, l))
 		return TRUE;
 	if (from)
 		un_port_drop(from, UN_DROP_TABLE_FULL);
@@ -879,8 +879,8 @@ static void router_slirp_input(struct un_router *r, struct un_port *from,
 
 	if (!router_guest_connection_ok(r, from, d, len, l))
 		return;
-	d = un_syn_guard_filter_l4(r->syn_guard, d, len, l, now_us, &copy);
-	un_tcp_cork_input_l4(r->cork, d, l);
+	d = un_syn_guard_filter(r->syn_guard, d, len, l, now_us, &copy);
+	un_tcp_cork_input(r->cork, d, l);
 	slirp_input(r->slirp, d, (int)len);
 	un_tcp_cork_input_done(r->cork);
 	un_host_sockets_input_done(r->host_sockets);

@@ -176,19 +176,8 @@ static gboolean syn_guard_seen(struct un_syn_guard *sg,
 }
 
 const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
-				   size_t len, gint64 now_us, uint8_t **copy)
-{
-	struct un_l4 l;
-
-	return un_syn_guard_filter_l4(sg, d, len,
-				      un_l4_find(d, len, &l),
-				      now_us, copy);
-}
-
-const uint8_t *un_syn_guard_filter_l4(struct un_syn_guard *sg,
-				      const uint8_t *d, size_t len,
-				      const struct un_l4 *l, gint64 now_us,
-				      uint8_t **copy)
+				   size_t len, const struct un_l4 *l,
+				   gint64 now_us, uint8_t **copy)
 {
 	struct un_l4_conn key;
 	const uint8_t *tcp;

@@ -23,22 +23,19 @@ struct un_syn_guard;
 struct un_syn_guard *un_syn_guard_new(guint max_entries, gint64 ttl_us);
 void un_syn_guard_free(struct un_syn_guard *sg);
 
-/* The guest frame @d (whole, untagged Ethernet, headers already checked)
- * as libslirp should see it: @d itself, or, for a TCP SYN repeating one
- * seen before (same addresses, ports and initial sequence number) that
- * carries an MSS option, a new copy (*copy, g_free) in which that option
- * is NOPs and the checksum is updated. libslirp 4.7's tcp_dooptions()
- * calls tcp_mss() for every SYN with an MSS option, and tcp_mss()
- * re-reserves both socket buffers, which drops the bytes they hold: a
- * retransmitted SYN or SYN-ACK arriving late silently cut the stream. */
+/* The guest frame @d (whole, untagged Ethernet, headers already checked;
+ * @l its IP packet as un_l4_find located it, NULL when none) as libslirp
+ * should see it: @d itself, or, for a TCP SYN repeating one seen before
+ * (same addresses, ports and initial sequence number) that carries an MSS
+ * option, a new copy (*copy, g_free) in which that option is NOPs and the
+ * checksum is updated (same layout, so @l holds for it). libslirp 4.7's
+ * tcp_dooptions() calls tcp_mss() for every SYN with an MSS option, and
+ * tcp_mss() re-reserves both socket buffers, which drops the bytes they
+ * hold: a retransmitted SYN or SYN-ACK arriving late silently cut the
+ * stream. */
 const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
-				   size_t len, gint64 now_us, uint8_t **copy);
-/* The same, for a frame already located (@l: NULL when no IP packet). A
- * copy has @d's layout, so @l holds for it too. */
-const uint8_t *un_syn_guard_filter_l4(struct un_syn_guard *sg,
-				      const uint8_t *d, size_t len,
-				      const struct un_l4 *l, gint64 now_us,
-				      uint8_t **copy);
+				   size_t len, const struct un_l4 *l,
+				   gint64 now_us, uint8_t **copy);
 
 /* Repeats rewritten so far. */
 guint64 un_syn_guard_rewritten(const struct un_syn_guard *sg);

@@ -98,15 +98,8 @@ static void cork_count(struct un_tcp_cork *c, struct cork_conn *conn)
 	g_ptr_array_add(c->corked, conn);
 }
 
-void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len)
-{
-	struct un_l4 l;
-
-	un_tcp_cork_input_l4(c, d, un_l4_find(d, len, &l));
-}
-
-void un_tcp_cork_input_l4(struct un_tcp_cork *c, const uint8_t *d,
-			  const struct un_l4 *l)
+void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d,
+		       const struct un_l4 *l)
 {
 	struct un_l4_conn key;
 	struct cork_conn *conn;

@@ -31,13 +31,12 @@ struct un_tcp_cork;
 struct un_tcp_cork *un_tcp_cork_new(void);
 void un_tcp_cork_free(struct un_tcp_cork *c);
 
-/* Guest frame @d (untagged Ethernet) is about to go to libslirp: remember
+/* Guest frame @d (untagged Ethernet; @l its IP packet as un_l4_find
+ * located it, NULL when none) is about to go to libslirp: remember
  * a SYN's connection for un_tcp_cork_opened; cork the socket of a mapped
  * connection at its second data segment in this wake-up. */
-void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len);
-/* The same, for a frame already located (@l: NULL when no IP packet). */
-void un_tcp_cork_input_l4(struct un_tcp_cork *c, const uint8_t *d,
-			  const struct un_l4 *l);
+void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d,
+		       const struct un_l4 *l);
 /* libslirp has taken the frame. */
 void un_tcp_cork_input_done(struct un_tcp_cork *c);
 

@@ -94,13 +94,15 @@ static struct un_host_sockets *hs_new(guint max)
 
 static gboolean admit(struct un_host_sockets *hs, struct wb_frame f)
 {
-	return un_host_sockets_admit(hs, f.d, f.len);
+	struct un_l4 l;
+
+	return un_host_sockets_admit(hs, f.d, f.len, un_l4_find(f.d, f.len, &l));
 }
 
 /* A frame admitted and input, during which libslirp opens @fd (-1: none). */
 static void input(struct un_host_sockets *hs, struct wb_frame f, int fd)
 {
-	assert_true(un_host_sockets_admit(hs, f.d, f.len));
+	assert_true(admit(hs, f));
 	if (fd >= 0)
 		un_host_sockets_opened(hs, fd);
 	un_host_sockets_input_done(hs);
@@ -252,7 +254,8 @@ static void test_short_and_other_frames(void **state)
 	assert_true(admit(hs, shortsyn));
 	assert_true(admit(hs, badihl));
 	assert_true(admit(hs, shortudp));
-	assert_true(un_host_sockets_admit(hs, arp.d, 10));
+	arp.len = 10;
+	assert_true(admit(hs, arp));
 	assert_int_equal(un_host_sockets_refused(hs), 0);
 	un_host_sockets_free(hs);
 }

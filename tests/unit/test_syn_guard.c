@@ -118,7 +118,10 @@ struct result {
 static struct result filter(struct un_syn_guard *sg, struct wb_frame f, gint64 now)
 {
 	uint8_t *copy = NULL;
-	const uint8_t *out = un_syn_guard_filter(sg, f.d, f.len, now, &copy);
+	struct un_l4 l;
+	const uint8_t *out = un_syn_guard_filter(sg, f.d, f.len,
+						 un_l4_find(f.d, f.len, &l),
+						 now, &copy);
 	struct result r = { .rewritten = copy != NULL, .out = f };
 
 	assert_true(copy == NULL ? out == f.d : out == copy);

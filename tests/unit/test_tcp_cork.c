@@ -75,9 +75,18 @@ static int corked(int fd)
 	return on;
 }
 
+/* Frame @d of @len bytes to un_tcp_cork_input, located as the router
+ * does. */
+static void cork_input(struct un_tcp_cork *c, const uint8_t *d, size_t len)
+{
+	struct un_l4 l;
+
+	un_tcp_cork_input(c, d, un_l4_find(d, len, &l));
+}
+
 static void input(struct un_tcp_cork *c, struct wb_frame f)
 {
-	un_tcp_cork_input(c, f.d, f.len);
+	cork_input(c, f.d, f.len);
 	un_tcp_cork_input_done(c);
 }
 
@@ -86,7 +95,7 @@ static void open_conn(struct un_tcp_cork *c, unsigned sport, int fd)
 {
 	struct wb_frame syn = seg(sport, SYN, 0);
 
-	un_tcp_cork_input(c, syn.d, syn.len);
+	cork_input(c, syn.d, syn.len);
 	un_tcp_cork_opened(c, fd);
 	un_tcp_cork_input_done(c);
 }
@@ -139,7 +148,7 @@ static void test_what_never_corks(void **state)
 	{
 		struct wb_frame synack = seg(40002, SYN | ACK, 0);
 
-		un_tcp_cork_input(c, synack.d, synack.len);
+		cork_input(c, synack.d, synack.len);
 		un_tcp_cork_opened(c, other);
 		un_tcp_cork_input_done(c);
 	}
@@ -216,8 +225,8 @@ static void test_truncated(void **state)
 	for (size_t len = 0; len < 14 + 20 + 20; len++) {
 		uint8_t *copy = g_memdup2(f.d, len ? len : 1);
 
-		un_tcp_cork_input(c, copy, len);
-		un_tcp_cork_input(c, copy, len);
+		cork_input(c, copy, len);
+		cork_input(c, copy, len);
 		g_free(copy);
 	}
 	assert_int_equal(corked(fd), 0);

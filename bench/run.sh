@@ -16,7 +16,9 @@
 #   BENCH_ONLY="uvde ustream uhand qemu passt slirpvde tap s4n res" picks columns,
 #   BENCH_MTUS="1500 65520" the MTUs, BENCH_PARTS="vm ns res" the sections
 #   (what is left out is "not measured: not selected"); BENCH_KEEP=1 keeps
-#   the scratch dir; BENCH_OUT=FILE writes the table there instead.
+#   the scratch dir; BENCH_OUT=FILE writes the table there instead;
+#   BENCH_USERNETD_ARGS="--busy-poll 0" adds options to usernetd in the
+#   traffic rows (for A/B runs of one option).
 #   --profile: only usernet over VDE at MTU 1500, `perf record --call-graph dwarf` on
 #   usernetd during the guest->host iperf3 runs; prints the top symbols.
 #
@@ -48,6 +50,7 @@ RR_SECS=${BENCH_RR_SECS:-2}
 FAN_N=${BENCH_FAN_N:-200}
 FAN_BYTES=1048576
 FAN_LIMIT=${BENCH_FAN_LIMIT:-35} # s per round; SYN retries come at 1, 3, 7, 15, 31 s
+DAEMON_ARGS=${BENCH_USERNETD_ARGS:-} # split on blanks on purpose
 ONLY=${BENCH_ONLY:-uvde ustream uhand qemu passt slirpvde tap s4n res}
 MTUS=${BENCH_MTUS:-1500 65520}
 PARTS=${BENCH_PARTS:-vm ns res}
@@ -375,7 +378,7 @@ vm_backend() {
 	FAN_HOST=127.0.0.1 SETUP=dhcp BIND=127.0.0.1 CPU_PIDS=() WATCH=() CPU_NOTE=
 	case $col in
 	uvde | ustream)
-		bg "$D" usernetd ip netns exec "$NS" "$USERNETD" -d "$D/un" \
+		bg "$D" usernetd ip netns exec "$NS" "$USERNETD" -d "$D/un" $DAEMON_ARGS \
 			-n "nat:t,mtu=$mtu,hostfwd=tcp:127.0.0.1:$FAN_PORT-:$FAN_PORT"
 		wait_for 20 usernetd_ready "$D/usernetd.log" 1 || { exit_reason "$D" usernetd usernetd >"$D/start_error"; return 1; }
 		p=$(pid_of "$D" usernetd)
@@ -502,7 +505,7 @@ ns_run() {
 		local ep=n.stream
 		[ "$col" = uvde ] && ep=n.vde
 		[ "$col" = uhand ] && ep=n.tap
-		bg "$D" usernetd ip netns exec "$NS" "$USERNETD" -d "$D/un" \
+		bg "$D" usernetd ip netns exec "$NS" "$USERNETD" -d "$D/un" $DAEMON_ARGS \
 			-n "natnet:n,mtu=$mtu,portfwd=fan:tcp:[]:$FAN_PORT:[10.0.2.100]:$FAN_PORT"
 		if wait_for 20 usernetd_ready "$D/usernetd.log" 1; then
 			bg "$D" plug "$PLUG" --netns "$G" --tap tap0 --mtu "$mtu" "$D/un/$ep"
@@ -689,7 +692,7 @@ mkdir -p "$(dirname "$out")"
 	echo "- QEMU: $(qemu-system-x86_64 --version | head -n1) (TCG, 1 vCPU, 512 MiB, virtio-net)"
 	echo "- guest: $(sed -n 's/^kernel=//p' "$guest/manifest"), busybox $(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null), iperf3 $(dpkg-query -W -f='${Version}' iperf3 2>/dev/null)"
 	echo "- libslirp: $(dpkg-query -W -f='${Version}' libslirp0 2>/dev/null); passt: $(dpkg-query -W -f='${Version}' passt 2>/dev/null); slirp4netns: $(dpkg-query -W -f='${Version}' slirp4netns 2>/dev/null); vde2: $(dpkg-query -W -f='${Version}' vde2 2>/dev/null)"
-	echo "- usernet: $BUILD_REV (build: $build, $(nm "$USERNETD" 2>/dev/null | grep -q __asan && echo sanitizers || echo optimised -O2), copied at start)"
+	echo "- usernet: $BUILD_REV (build: $build, $(nm "$USERNETD" 2>/dev/null | grep -q __asan && echo sanitizers || echo optimised -O2), copied at start)${DAEMON_ARGS:+; usernetd options: $DAEMON_ARGS}"
 	echo "- run: $REPS repetitions, iperf3 -t $SECS, $FAN_N connections x 1 MiB, took $((($(date +%s) - started) / 60)) min"
 	echo
 	awk -v reps="$REPS" -f "$here/report.awk" "$here/rows" "$RES"

@@ -283,6 +283,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	uint8_t padded[ETH_MIN_FRAME_BYTES] = { 0 };
 	struct un_frame f = { buf, len };
 
+	un_tcp_cork_output(r->cork, buf, len);
 	if (len < ETH_MIN_FRAME_BYTES) {
 		memcpy(padded, buf, len);
 		f = (struct un_frame){ padded, sizeof(padded) };

@@ -20,12 +20,25 @@ struct cork_conn {
 	gboolean uncorkable; /* setsockopt refused once: leave it be */
 };
 
+/* A forward's socket, waiting for the SYN libslirp sends the guest for
+ * it: that SYN's source port is @peer_port. */
+struct accepted {
+	int fd;
+	int peer_port;
+};
+
+/* Accepted sockets whose SYN has not left yet (it waits while libslirp
+ * resolves the guest's MAC): the oldest is forgotten beyond this. */
+#define ACCEPTED_MAX 64u
+
 struct un_tcp_cork {
 	GHashTable *by_key;  /* struct un_l4_conn * -> struct cork_conn * (owned) */
 	GHashTable *by_fd;   /* fd -> struct cork_conn * */
 	GPtrArray *corked;   /* struct cork_conn *, corked this wake-up */
 	struct un_l4_conn syn; /* the SYN being input, when syn_pending */
 	gboolean syn_pending;
+	GArray *accepted;    /* struct accepted: sockets libslirp accepted for
+			      * a forward, until the SYN it sends names them */
 	guint gen;
 	guint64 bursts;
 };
@@ -38,6 +51,7 @@ struct un_tcp_cork *un_tcp_cork_new(void)
 					  NULL, g_free);
 	c->by_fd = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->corked = g_ptr_array_new();
+	c->accepted = g_array_new(FALSE, FALSE, sizeof(struct accepted));
 	return c;
 }
 
@@ -47,6 +61,7 @@ void un_tcp_cork_free(struct un_tcp_cork *c)
 		return;
 	un_tcp_cork_flush(c);
 	g_ptr_array_free(c->corked, TRUE);
+	g_array_free(c->accepted, TRUE);
 	g_hash_table_destroy(c->by_fd);
 	g_hash_table_destroy(c->by_key);
 	g_free(c);
@@ -136,29 +151,110 @@ static void cork_forget(struct un_tcp_cork *c, struct cork_conn *conn)
 	g_hash_table_remove(c->by_key, &conn->key); /* frees conn */
 }
 
-void un_tcp_cork_opened(struct un_tcp_cork *c, int fd)
+/* Map @key (as the guest sends it) to socket @fd, replacing what either
+ * was mapped to. */
+static void cork_map(struct un_tcp_cork *c, const struct un_l4_conn *key, int fd)
 {
 	struct cork_conn *conn;
 
-	if (!c->syn_pending)
-		return;
-	c->syn_pending = FALSE; /* one socket per SYN */
-	if ((conn = g_hash_table_lookup(c->by_key, &c->syn)))
+	if ((conn = g_hash_table_lookup(c->by_key, key)))
 		cork_forget(c, conn);
 	if ((conn = g_hash_table_lookup(c->by_fd, GINT_TO_POINTER(fd))))
 		cork_forget(c, conn);
 	conn = g_new0(struct cork_conn, 1);
-	conn->key = c->syn;
+	conn->key = *key;
 	conn->fd = fd;
 	conn->gen = c->gen - 1;
 	g_hash_table_insert(c->by_key, &conn->key, conn);
 	g_hash_table_insert(c->by_fd, GINT_TO_POINTER(fd), conn);
 }
 
+/* The port of @fd's peer, or -1 (not a connected TCP/IP socket). */
+static int peer_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+void un_tcp_cork_opened(struct un_tcp_cork *c, int fd)
+{
+	struct accepted a = { fd, -1 };
+
+	if (c->syn_pending) {
+		c->syn_pending = FALSE; /* one socket per SYN */
+		cork_map(c, &c->syn, fd);
+		return;
+	}
+	/* Outside a SYN's input: a forward's accepted socket is connected;
+	 * listeners and unconnected UDP sockets have no peer. */
+	a.peer_port = peer_port(fd);
+	if (a.peer_port < 0)
+		return;
+	if (c->accepted->len >= ACCEPTED_MAX)
+		g_array_remove_index(c->accepted, 0);
+	g_array_append_val(c->accepted, a);
+}
+
+/* Take the accepted socket whose peer port is @port out of the waiting
+ * list (-1 when @fd is not a port but a socket to forget). */
+static int accepted_take(struct un_tcp_cork *c, int port, int fd)
+{
+	for (guint i = 0; i < c->accepted->len; i++) {
+		struct accepted *a = &g_array_index(c->accepted, struct accepted, i);
+
+		if ((port >= 0 && a->peer_port == port) || (fd >= 0 && a->fd == fd)) {
+			fd = a->fd;
+			g_array_remove_index(c->accepted, i);
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* @k with its two ends swapped: the guest's view of a frame to it. */
+static struct un_l4_conn conn_reversed(const struct un_l4_conn *k)
+{
+	struct un_l4_conn r = *k;
+
+	memcpy(r.src, k->dst, sizeof(r.src));
+	memcpy(r.dst, k->src, sizeof(r.dst));
+	r.sport = k->dport;
+	r.dport = k->sport;
+	return r;
+}
+
+void un_tcp_cork_output(struct un_tcp_cork *c, const uint8_t *d, size_t len)
+{
+	struct un_l4_conn key, guest_key;
+	struct un_l4 located;
+	size_t payload;
+	guint flags;
+	int fd;
+
+	if (c->accepted->len == 0 ||
+	    !cork_segment(d, un_l4_find(d, len, &located), &key, &flags, &payload) ||
+	    (flags & (UN_TCP_FLAG_SYN | UN_TCP_FLAG_ACK)) != UN_TCP_FLAG_SYN)
+		return;
+	fd = accepted_take(c, key.sport, -1);
+	if (fd < 0)
+		return;
+	guest_key = conn_reversed(&key);
+	cork_map(c, &guest_key, fd);
+}
+
 void un_tcp_cork_closed(struct un_tcp_cork *c, int fd)
 {
 	struct cork_conn *conn = g_hash_table_lookup(c->by_fd, GINT_TO_POINTER(fd));
 
+	accepted_take(c, -1, fd);
 	if (conn)
 		cork_forget(c, conn);
 }

@@ -13,10 +13,13 @@
  * one go when the socket is uncorked before the next poll. A lone segment
  * (a request, a keystroke) is never corked, so nothing waits.
  *
- * The connection is known from the guest's SYN: the socket libslirp opens
- * while that SYN is being input is the connection's (register_poll_fd
- * fires inside slirp_input). Connections opened from the host side (a
- * forward) are not mapped and never corked. */
+ * The connection is known from its SYN. Opened by the guest: the socket
+ * libslirp opens while the guest's SYN is being input is the connection's
+ * (register_poll_fd fires inside slirp_input). Opened from the host (a
+ * forward): libslirp accepts the socket and sends its SYN to the guest in
+ * the same call (tcp_connect()), keeping the host peer's port as the SYN's
+ * source port; so the next SYN libslirp sends in that main-loop turn, if
+ * its source port is the accepted socket's peer port, names it. */
 #ifndef USERNET_TCP_CORK_H
 #define USERNET_TCP_CORK_H
 
@@ -39,6 +42,10 @@ void un_tcp_cork_input(struct un_tcp_cork *c, const uint8_t *d,
 		       const struct un_l4 *l);
 /* libslirp has taken the frame. */
 void un_tcp_cork_input_done(struct un_tcp_cork *c);
+
+/* Frame @d of @len bytes leaves libslirp for the guest: a forward's SYN
+ * maps the socket accepted for it (cheap when no socket waits). */
+void un_tcp_cork_output(struct un_tcp_cork *c, const uint8_t *d, size_t len);
 
 /* libslirp's register_poll_fd / unregister_poll_fd. */
 void un_tcp_cork_opened(struct un_tcp_cork *c, int fd);

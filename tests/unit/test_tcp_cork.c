@@ -2,7 +2,10 @@
 /* test_tcp_cork.c - backend/tcp_cork.c, against real loopback TCP sockets
  * whose TCP_CORK the kernel reports. The rules, from tcp_cork.h: the
  * socket opened while a guest SYN (SYN without ACK) is input carries that
- * connection; its second data segment in one wake-up corks it; a flush
+ * connection; so does a socket opened outside that (a forward's accept)
+ * whose peer port is the source port of the next SYN libslirp sends the
+ * guest (RFC 793: SYN without ACK opens); its second data segment in one
+ * wake-up corks it; a flush
  * (the loop about to poll) uncorks it; one segment, pure ACKs, other
  * connections and unmapped sockets never cork; a closed socket is
  * forgotten. Frames are written header by header (RFC 791, RFC 793). */
@@ -25,8 +28,10 @@
 #define ACK 0x10u
 #define PSH 0x08u
 
-/* Guest 10.0.2.15:@sport -> 10.0.2.2:5201, @flags, @payload bytes. */
-static struct wb_frame seg(unsigned sport, unsigned flags, size_t payload)
+/* @src:@sport -> @dst:@dport, @flags, @payload bytes. */
+static struct wb_frame tcp_frame(const char *src, unsigned sport,
+				 const char *dst, unsigned dport,
+				 unsigned flags, size_t payload)
 {
 	struct wb_frame f = { .len = 14 + 20 + 20 + payload };
 	uint8_t *ip = f.d + 14, *tcp = ip + 20;
@@ -38,15 +43,21 @@ static struct wb_frame seg(unsigned sport, unsigned flags, size_t payload)
 	wb_put16(ip + 2, (unsigned)(20 + 20 + payload));
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
-	inet_pton(AF_INET, "10.0.2.15", ip + 12);
-	inet_pton(AF_INET, "10.0.2.2", ip + 16);
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
 	wb_put16(tcp, sport);
-	wb_put16(tcp + 2, 5201);
+	wb_put16(tcp + 2, dport);
 	tcp[12] = 0x50;
 	tcp[13] = (uint8_t)flags;
 	if (f.len < 60)
 		f.len = 60; /* Ethernet padding: not payload */
 	return f;
+}
+
+/* Guest 10.0.2.15:@sport -> 10.0.2.2:5201, @flags, @payload bytes. */
+static struct wb_frame seg(unsigned sport, unsigned flags, size_t payload)
+{
+	return tcp_frame("10.0.2.15", sport, "10.0.2.2", 5201, flags, payload);
 }
 
 /* A connected loopback TCP socket (its listener is closed). */
@@ -234,6 +245,104 @@ static void test_truncated(void **state)
 	close(fd);
 }
 
+/* A loopback TCP socket still connected (unlike tcp_socket's): its
+ * listener stays open in *@listener, and its connection in its backlog. */
+static int tcp_connected(int *listener)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	*listener = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*listener >= 0 && s >= 0);
+	assert_int_equal(bind(*listener, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(*listener, 1), 0);
+	assert_int_equal(getsockname(*listener, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	return s;
+}
+
+/* The peer port of connected socket @fd. */
+static unsigned peer_port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+/* libslirp's SYN to the guest for a forward: 10.0.2.2:@sport (the host
+ * peer's port) -> 10.0.2.15:8080. */
+static void forward_syn(struct un_tcp_cork *c, unsigned sport, unsigned flags)
+{
+	struct wb_frame f = tcp_frame("10.0.2.2", sport, "10.0.2.15", 8080, flags, 0);
+
+	un_tcp_cork_output(c, f.d, f.len);
+}
+
+/* What the guest sends on that connection: 10.0.2.15:8080 -> 10.0.2.2:@dport. */
+static void guest_data(struct un_tcp_cork *c, unsigned dport)
+{
+	struct wb_frame f = tcp_frame("10.0.2.15", 8080, "10.0.2.2", dport, ACK | PSH, 60);
+
+	input(c, f);
+}
+
+static void test_forward_corks(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int listener, fd = tcp_connected(&listener);
+	unsigned port = peer_port_of(fd);
+
+	un_tcp_cork_opened(c, fd);            /* accepted: waits for its SYN */
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	forward_syn(c, port + 1, SYN);        /* another connection's SYN */
+	forward_syn(c, port, SYN | ACK);      /* a SYN-ACK opens nothing */
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	un_tcp_cork_flush(c);                 /* the SYN may leave later (ARP) */
+	forward_syn(c, port, SYN);
+	assert_int_equal(un_tcp_cork_connections(c), 1);
+	un_tcp_cork_flush(c);
+	guest_data(c, port);
+	assert_int_equal(corked(fd), 0);
+	guest_data(c, port);
+	assert_int_equal(corked(fd), 1);
+	un_tcp_cork_flush(c);
+	assert_int_equal(corked(fd), 0);
+	/* The socket is taken once: a second SYN maps nothing new. */
+	un_tcp_cork_closed(c, fd);
+	forward_syn(c, port, SYN);
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	un_tcp_cork_free(c);
+	close(fd);
+	close(listener);
+}
+
+static void test_forward_not_mapped(void **state)
+{
+	struct un_tcp_cork *c = un_tcp_cork_new();
+	int listener, fd = tcp_connected(&listener);
+	unsigned port = peer_port_of(fd);
+
+	/* No peer (a listener): never waits for a SYN. */
+	un_tcp_cork_opened(c, listener);
+	forward_syn(c, 0, SYN);
+	/* Closed before its SYN left: forgotten. */
+	un_tcp_cork_opened(c, fd);
+	un_tcp_cork_closed(c, fd);
+	forward_syn(c, port, SYN);
+	assert_int_equal(un_tcp_cork_connections(c), 0);
+	guest_data(c, port);
+	guest_data(c, port);
+	assert_int_equal(corked(fd), 0);
+	assert_int_equal(un_tcp_cork_bursts(c), 0);
+	un_tcp_cork_free(c);
+	close(fd);
+	close(listener);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +351,8 @@ int main(void)
 		cmocka_unit_test(test_closed_is_forgotten),
 		cmocka_unit_test(test_not_tcp),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_forward_corks),
+		cmocka_unit_test(test_forward_not_mapped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -441,6 +441,42 @@ enum un_send_result un_sendq_flush_dgram(struct un_sendq *q, int fd,
 	return UN_SEND_DONE;
 }
 
+enum un_send_result un_frame_send(struct un_sendq *q, int fd,
+				  const uint8_t *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	enum un_send_result r;
+	gboolean flush_now;
+	ssize_t w;
+
+	if (sendq_batches(q, len)) {
+		r = sendq_batch(q, &iov, 1, &flush_now);
+		return flush_now ? un_sendq_flush_frames(q, fd) : r;
+	}
+	do
+		w = write(fd, data, len);
+	while (w < 0 && errno == EINTR);
+	return w >= 0 ? UN_SEND_DONE : UN_SEND_FAILED;
+}
+
+enum un_send_result un_sendq_flush_frames(struct un_sendq *q, int fd)
+{
+	q->batched = 0;
+	while (q->head != NULL) {
+		ssize_t w = write(fd, q->head->data, q->head->len);
+		int err = errno;
+
+		if (w < 0 && err == EINTR)
+			continue;
+		sendq_pop(q);
+		if (w < 0) {
+			errno = err;
+			return UN_SEND_FAILED;
+		}
+	}
+	return UN_SEND_DONE;
+}
+
 gboolean un_errno_peer_gone(int err)
 {
 	return err == ECONNREFUSED || err == ENOENT || err == EPIPE ||

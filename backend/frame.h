@@ -159,6 +159,16 @@ enum un_send_result un_stream_send(struct un_sendq *q, int fd,
 enum un_send_result un_dgram_send(struct un_sendq *q, int fd,
 				  const struct sockaddr *to, socklen_t to_len,
 				  const uint8_t *data, size_t len);
+/* One frame to @fd, which takes one whole frame per write() and never
+ * blocks (a tap), batched as un_stream_send does: no syscall is saved, but
+ * queued pure ACKs of one connection merge (a guest's bulk upload is
+ * answered by one ACK per wake-up, not one per segment). FAILED (errno)
+ * when the kernel refuses a frame written at once. */
+enum un_send_result un_frame_send(struct un_sendq *q, int fd,
+				  const uint8_t *data, size_t len);
+/* Write every queued frame to @fd, one write() each. DONE when empty; a
+ * frame the kernel refuses is dropped: FAILED with errno, the rest stay. */
+enum un_send_result un_sendq_flush_frames(struct un_sendq *q, int fd);
 /* Write queued bytes to stream socket @fd, many frames per writev.
  * DONE when empty, QUEUED on EAGAIN, FAILED with errno. Both flushes
  * start a new batch (q->batched = 0). */

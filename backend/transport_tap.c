@@ -10,9 +10,11 @@
  * descriptor. A tap that passes un_tap_check becomes a port; we answer
  * "ok NET/tap-N". From then on the daemon reads the tap (up to
  * TAP_READS_PER_WAKE frames per wake-up, one read() each) and writes each
- * frame to it with one write(): a tap takes whole frames and does not
- * block, so there is no send queue (a tap that is down refuses frames:
- * counted as send errors). The connection stays open; its end, or the tap
+ * frame to it with one write(). A tap takes whole frames and does not
+ * block, so nothing waits past the wake-up: small frames are batched until
+ * the loop is about to poll only so that queued pure ACKs of a connection
+ * merge (frame.c, un_frame_send); a tap that is down refuses frames:
+ * counted as send errors. The connection stays open; its end, or the tap
  * failing (its namespace deleted), closes the port. A client that sends a
  * bad hello, or none within TAP_HELLO_SECONDS, gets "error ..." and is
  * dropped with one log line; the network's `stats` counts it. A tap the
@@ -49,6 +51,7 @@ struct tap_client {
 	guint hello_id;          /* deadline for the hello */
 	int tap_fd;              /* -1 until the hello is done */
 	struct un_watch *tap_watch;
+	struct un_sendq q;       /* this wake-up's frames to the tap */
 	char tap_name[UN_TAP_NAME_BYTES];
 	gboolean attached;
 };
@@ -69,6 +72,7 @@ static void tap_client_close(struct tap_client *c)
 	g_clear_handle_id(&c->hello_id, g_source_remove);
 	un_watch_free(c->ctl_watch);
 	un_watch_free(c->tap_watch);
+	un_sendq_clear(&c->q);
 	close(c->ctl_fd);
 	if (c->tap_fd >= 0)
 		close(c->tap_fd);
@@ -97,21 +101,42 @@ static void tap_client_bad(struct tap_client *c, const char *why)
 	tap_client_refuse(c, hint);
 }
 
+/* The tap refused a frame (errno says why): counted; a tap gone
+ * (EBADFD: its namespace deleted) is closed from the loop. */
+static void tap_write_failed(struct tap_client *c)
+{
+	int err = errno;
+
+	un_port_drop(&c->port, err == EAGAIN ? UN_DROP_QUEUE_FULL : UN_DROP_SEND_ERROR);
+	if (err == EBADFD)
+		un_watch_kick(c->tap_watch);
+}
+
+static void tap_flush(struct tap_client *c)
+{
+	while (un_sendq_flush_frames(&c->q, c->tap_fd) == UN_SEND_FAILED)
+		tap_write_failed(c);
+}
+
 static void tap_port_send(struct un_port *p, const struct un_frame *f)
 {
 	struct tap_client *c = container_of(p, struct tap_client, port);
-	ssize_t w;
-	int err;
 
-	do
-		w = write(c->tap_fd, f->data, f->len);
-	while (w < 0 && errno == EINTR);
-	if (w >= 0)
-		return;
-	err = errno;
-	un_port_drop(p, err == EAGAIN ? UN_DROP_QUEUE_FULL : UN_DROP_SEND_ERROR);
-	if (err == EBADFD)
-		un_watch_kick(c->tap_watch); /* gone: closed from the loop */
+	switch (un_frame_send(&c->q, c->tap_fd, f->data, f->len)) {
+	case UN_SEND_BATCHED:
+		un_watch_flush_soon(c->tap_watch);
+		break;
+	case UN_SEND_FULL:
+		un_port_drop(p, UN_DROP_QUEUE_FULL);
+		break;
+	case UN_SEND_FAILED:
+		tap_write_failed(c);
+		break;
+	case UN_SEND_DONE:
+	case UN_SEND_QUEUED: /* a tap never makes a frame wait */
+		break;
+	}
+	p->counters.tx_acks_merged = c->q.acks_merged;
 }
 
 static const struct un_port_ops tap_port_ops = {
@@ -123,6 +148,10 @@ static void tap_client_tap_ready(void *opaque, GIOCondition revents)
 {
 	struct tap_client *c = opaque;
 
+	if (revents == G_IO_OUT) { /* the loop flushes this wake-up's sends */
+		tap_flush(c);
+		return;
+	}
 	for (int i = 0; i < TAP_READS_PER_WAKE; i++) {
 		ssize_t n = read(c->tap_fd, tap_buf, sizeof(tap_buf));
 
@@ -164,6 +193,9 @@ static void tap_client_start(struct tap_client *c, int tap_fd)
 		return;
 	}
 	c->attached = TRUE;
+	un_sendq_init(&c->q);
+	un_sendq_set_limits(&c->q, c->te->ep.network->sendq_frames,
+			    c->te->ep.network->sendq_bytes);
 	c->tap_watch = un_watch_new(tap_fd, G_IO_IN, tap_client_tap_ready, c,
 				    "usernet tap port");
 	ok = g_strdup_printf("ok %s\n", c->port.name);

@@ -510,6 +510,56 @@ static void test_batched_acks_merge(void **state)
 	close(sv[1]);
 }
 
+/* A tap takes one frame per write(): small frames wait for the flush (so
+ * pure ACKs merge as in test_batched_acks_merge) and leave in order, one
+ * write each; a frame above 16 KiB finding the queue empty is written at
+ * once; a frame the kernel refuses is dropped (FAILED, errno) and the rest
+ * stay queued. A SOCK_DGRAM pair stands in for the tap: one write, one
+ * datagram. */
+static void test_frames_send(void **state)
+{
+	static uint8_t big[20000];
+	int sv[2], ro = open("/dev/null", O_RDONLY);
+	struct un_sendq q;
+	uint8_t f[60], got[64];
+
+	assert_true(ro >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	un_sendq_init(&q);
+	ack_frame(f, 5000, 40000);
+	assert_int_equal(un_frame_send(&q, sv[0], f, sizeof(f)), UN_SEND_BATCHED);
+	ack_frame(f, 6448, 40000);
+	assert_int_equal(un_frame_send(&q, sv[0], f, sizeof(f)), UN_SEND_BATCHED);
+	ack_frame(f, 100, 40001);
+	assert_int_equal(un_frame_send(&q, sv[0], f, sizeof(f)), UN_SEND_BATCHED);
+	assert_int_equal(q.frames, 2);
+	assert_int_equal(q.acks_merged, 1);
+	assert_int_equal(recv(sv[1], got, sizeof(got), MSG_DONTWAIT), -1);
+	assert_int_equal(un_sendq_flush_frames(&q, sv[0]), UN_SEND_DONE);
+	ack_frame(f, 6448, 40000);
+	assert_int_equal(recv(sv[1], got, sizeof(got), MSG_DONTWAIT), 60);
+	assert_memory_equal(got, f, 60);
+	ack_frame(f, 100, 40001);
+	assert_int_equal(recv(sv[1], got, sizeof(got), MSG_DONTWAIT), 60);
+	assert_memory_equal(got, f, 60);
+
+	assert_int_equal(un_frame_send(&q, sv[0], big, sizeof(big)), UN_SEND_DONE);
+	assert_int_equal(recv(sv[1], big, sizeof(big), MSG_DONTWAIT), sizeof(big));
+
+	assert_int_equal(un_frame_send(&q, ro, f, sizeof(f)), UN_SEND_BATCHED);
+	assert_int_equal(un_frame_send(&q, ro, big, sizeof(big)), UN_SEND_BATCHED);
+	errno = 0;
+	assert_int_equal(un_sendq_flush_frames(&q, ro), UN_SEND_FAILED);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(q.frames, 1);
+	assert_int_equal(un_sendq_flush_frames(&q, sv[0]), UN_SEND_DONE);
+	assert_int_equal(recv(sv[1], big, sizeof(big), MSG_DONTWAIT), sizeof(big));
+	assert_int_equal(un_frame_send(&q, ro, big, sizeof(big)), UN_SEND_FAILED);
+	close(ro);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Frames of one wake-up wait for one flush and arrive in order; the 64th
  * frame of a batch flushes at once; a frame above 16 KiB finding the queue
  * empty is written at once, and one finding frames queued waits behind
@@ -873,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_stream_backpressure),
 		cmocka_unit_test(test_stream_batching),
 		cmocka_unit_test(test_batched_acks_merge),
+		cmocka_unit_test(test_frames_send),
 		cmocka_unit_test(test_sendq_limits),
 		cmocka_unit_test(test_stream_send_to_closed_peer),
 		cmocka_unit_test(test_dgram_qlen_backpressure),

@@ -79,6 +79,7 @@ G_STATIC_ASSERT(G_N_ELEMENTS(plug_kind_names) == PLUG_TAP + 1);
 struct plug_options {
 	char *tap;
 	int mtu;
+	int txqueuelen;  /* -1: raise to fit PLUG_TXQUEUE_BYTES; 0: leave */
 	char *netns;
 	char *local;
 	gboolean verbose;
@@ -196,28 +197,79 @@ static char *plug_netns_path(const char *arg)
 	return g_strdup(arg);
 }
 
+/* ioctl @req (SIOC*IF*) on interface @name with @ifr, whose name it fills;
+ * -1 with errno on failure. */
+static int plug_if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r, err;
+
+	if (s < 0)
+		return -1;
+	g_strlcpy(ifr->ifr_name, name, IFNAMSIZ);
+	r = ioctl(s, req, ifr);
+	err = errno;
+	close(s);
+	errno = err;
+	return r;
+}
+
 static gboolean plug_tap_mtu(const char *name, int mtu, GError **error)
 {
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int r;
+	struct ifreq ifr = { .ifr_mtu = mtu };
 
-	g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
-	ifr.ifr_mtu = mtu;
-	r = s < 0 ? -1 : ioctl(s, SIOCSIFMTU, &ifr);
-	if (r < 0)
-		g_set_error(error, UN_ERROR, UN_ERROR_IO,
-			    "tap %s: cannot set MTU %d: %s", name, mtu,
-			    g_strerror(errno));
-	if (s >= 0)
-		close(s);
-	return r == 0;
+	if (plug_if_ioctl(name, SIOCSIFMTU, &ifr) == 0)
+		return TRUE;
+	g_set_error(error, UN_ERROR, UN_ERROR_IO, "tap %s: cannot set MTU %d: %s",
+		    name, mtu, g_strerror(errno));
+	return FALSE;
+}
+
+/* The tap's transmit queue (frames its namespace sends that we have not
+ * read yet). A full queue drops frames, and each drop costs the sender a
+ * retransmission timeout: with the kernel's 1000, 200 TCP connections
+ * uploading at once lose thousands of frames. Unless --txqueuelen says
+ * otherwise, the queue is raised (never lowered) to hold
+ * PLUG_TXQUEUE_BYTES of frames of the tap's MTU. */
+#define PLUG_TXQUEUE_BYTES (16u << 20)
+#define PLUG_TXQUEUE_MIN 1000
+#define PLUG_TXQUEUE_MAX 1000000
+
+static gboolean plug_tap_txqueuelen(const char *name, int mtu, int want,
+				    GError **error)
+{
+	struct ifreq ifr = { 0 };
+	gboolean automatic = want < 0;
+
+	if (want == 0)
+		return TRUE;
+	if (automatic) {
+		if (mtu == 0)
+			mtu = plug_if_ioctl(name, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 1500;
+		want = MAX(PLUG_TXQUEUE_MIN, (int)(PLUG_TXQUEUE_BYTES / (unsigned)MAX(mtu, 68)));
+		if (plug_if_ioctl(name, SIOCGIFTXQLEN, &ifr) == 0 && ifr.ifr_qlen >= want)
+			return TRUE;
+	}
+	ifr.ifr_qlen = want;
+	if (plug_if_ioctl(name, SIOCSIFTXQLEN, &ifr) == 0)
+		return TRUE;
+	if (automatic) { /* a bigger queue helps; the tap works without */
+		g_warning("tap %s: cannot raise its transmit queue to %d frames: "
+			  "%s; bursts may drop frames (--txqueuelen 0 leaves it)",
+			  name, want, g_strerror(errno));
+		return TRUE;
+	}
+	g_set_error(error, UN_ERROR, UN_ERROR_IO,
+		    "tap %s: cannot set --txqueuelen %d: %s", name, want,
+		    g_strerror(errno));
+	return FALSE;
 }
 
 /* Create or open tap @name in the current namespace; sets @pl's tap. */
-static gboolean plug_tap_create(struct plug *pl, const char *name, int mtu,
+static gboolean plug_tap_create(struct plug *pl, const struct plug_options *o,
 				GError **error)
 {
+	const char *name = o->tap;
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
@@ -239,7 +291,8 @@ static gboolean plug_tap_create(struct plug *pl, const char *name, int mtu,
 	}
 	g_strlcpy(pl->tap_name, ifr.ifr_name, IFNAMSIZ);
 	pl->tap_fd = fd;
-	return mtu == 0 || plug_tap_mtu(pl->tap_name, mtu, error);
+	return (o->mtu == 0 || plug_tap_mtu(pl->tap_name, o->mtu, error)) &&
+	       plug_tap_txqueuelen(pl->tap_name, o->mtu, o->txqueuelen, error);
 }
 
 static gboolean plug_setns(int fd, const char *what, GError **error)
@@ -262,7 +315,7 @@ static gboolean plug_tap_open(struct plug *pl, const struct plug_options *o,
 	gboolean ok;
 
 	if (!o->netns)
-		return plug_tap_create(pl, o->tap, o->mtu, error);
+		return plug_tap_create(pl, o, error);
 	path = plug_netns_path(o->netns);
 	target = open(path, O_RDONLY | O_CLOEXEC);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -273,7 +326,7 @@ static gboolean plug_tap_open(struct plug *pl, const struct plug_options *o,
 		ok = FALSE;
 	} else {
 		ok = plug_setns(target, path, error) &&
-		     plug_tap_create(pl, o->tap, o->mtu, error);
+		     plug_tap_create(pl, o, error);
 		/* Back home even on failure: the endpoint is opened here. */
 		if (!plug_setns(self, "of our own (going back)", ok ? error : NULL))
 			ok = FALSE;
@@ -870,6 +923,9 @@ static gboolean plug_options_parse(int *argc, char ***argv,
 		  "Tap device to create or open (default tap0)", "NAME" },
 		{ "mtu", 'm', 0, G_OPTION_ARG_INT, &o->mtu,
 		  "Set the tap's MTU (68 to 65520; at most the network's mtu)", "N" },
+		{ "txqueuelen", 'q', 0, G_OPTION_ARG_INT, &o->txqueuelen,
+		  "Set the tap's transmit queue to N frames (0 leaves it; default: "
+		  "raise it to 16 MiB of frames, at least 1000)", "N" },
 		{ "netns", 'n', 0, G_OPTION_ARG_FILENAME, &o->netns,
 		  "Make the tap in this network namespace: a PID, a path such as "
 		  "/run/netns/NAME, or NAME", "PID|PATH" },
@@ -898,6 +954,12 @@ static gboolean plug_options_parse(int *argc, char ***argv,
 		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
 			    "--tap '%s': a name of 1 to %d bytes", o->tap,
 			    IFNAMSIZ - 1);
+		return FALSE;
+	}
+	if (o->txqueuelen < -1 || o->txqueuelen > PLUG_TXQUEUE_MAX) {
+		g_set_error(error, UN_ERROR, UN_ERROR_CONFIG,
+			    "--txqueuelen %d: give 0 to %d frames", o->txqueuelen,
+			    PLUG_TXQUEUE_MAX);
 		return FALSE;
 	}
 	if (o->mtu != 0 && (o->mtu < 68 || o->mtu > (int)UN_MTU_MAX)) {
@@ -935,7 +997,7 @@ static int plug_run(struct plug *pl, const struct plug_options *o)
 
 int main(int argc, char **argv)
 {
-	struct plug_options o = { 0 };
+	struct plug_options o = { .txqueuelen = -1 };
 	struct plug pl = { .tap_fd = -1, .ep_fd = -1, .ctl_fd = -1 };
 	g_autoptr(GError) error = NULL;
 	int status = 1;

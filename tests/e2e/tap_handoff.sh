@@ -11,7 +11,9 @@
 # natnet:lab. Guest a hands its tap over (usernet-plug --netns, outside a),
 # guest b joins over the stream endpoint; a gets a lease by DHCP, pings the
 # gateway and b, and sends 8 MiB to a server on H's loopback through
-# 10.0.2.2 (sha256 compared). tap_handoff.py then sends every kind of bad
+# 10.0.2.2 (sha256 compared), then 8 MiB back to H through a forward
+# added at run time (sends to a, and to the host, in bursts: ACKs merged,
+# host writes corked; a's tap has usernet-plug's transmit queue). tap_handoff.py then sends every kind of bad
 # hello: each gets "error ..." and is counted in stats, and a's traffic
 # still flows. Ends: stopping the plug detaches the NIC and removes the tap;
 # deleting the tap detaches the NIC and ends the plug (1); usernetd
@@ -30,6 +32,7 @@ H=un-th-$$-h
 A=un-th-$$-a
 B=un-th-$$-b
 HOST_PORT=$((21000 + ($$ % 1000)))
+GUEST_PORT=5001
 BULK=8M
 run=$(e2e_user_dir)
 DIR=$run/usernet
@@ -116,6 +119,32 @@ if [ -n "$merged" ] && [ "$merged" -gt 0 ]; then e2e_ok stats-acks-merged; else
 corked=$(ctl stats lab | jq '.networks[0]["host-writes-corked"]')
 if [ -n "$corked" ] && [ "$corked" -gt 0 ]; then e2e_ok stats-host-writes-corked; else
 	e2e_not_ok stats-host-writes-corked "host-writes-corked is '$corked' after 16 MiB to the host"; fi
+# usernetd writes a handed-over tap itself, and merges queued ACKs there too.
+merged=$(ctl stats lab | jq --arg n "$NIC_A" '.networks[0].nics[] | select(.name == $n) | .tx_acks_merged')
+if [ -n "$merged" ] && [ "$merged" -gt 0 ]; then e2e_ok tap-acks-merged; else
+	e2e_not_ok tap-acks-merged "a's tx_acks_merged is '$merged' after 8 MiB"; fi
+
+# A forward into a, with a sending: libslirp accepts the host's
+# connection and sends a its SYN; that SYN names the socket, so what a
+# sends in bursts is corked on the way to the host as well.
+corked0=$(ctl stats lab | jq '.networks[0]["host-writes-corked"]')
+"$CTL" -d "$DIR" fwd add lab "up:tcp:[127.0.0.1]:$((HOST_PORT + 1)):[$IP_A]:$GUEST_PORT" >"$E2E_TMP/fwd.out" 2>&1 &&
+	e2e_ok fwd-add || e2e_not_ok fwd-add "$(cat "$E2E_TMP/fwd.out")"
+e2e_bg "$E2E_TMP/gsrv.log" ip netns exec "$A" socat -u "OPEN:$E2E_TMP/bulk.bin" \
+	"TCP-LISTEN:$GUEST_PORT,reuseaddr"
+e2e_wait_for 5 e2e_listening "$A" tcp 0.0.0.0 "$GUEST_PORT"
+timeout 60 ip netns exec "$H" socat -u "TCP:127.0.0.1:$((HOST_PORT + 1))" \
+	"CREATE:$E2E_TMP/bulk3.rx" 2>"$E2E_TMP/bulk3.cli"
+e2e_expect_eq bulk-forward-from-guest "sha256 of what the host got through the forward" \
+	"$(e2e_sha256 "$E2E_TMP/bulk3.rx")" "$(e2e_sha256 "$E2E_TMP/bulk.bin")"
+corked=$(ctl stats lab | jq '.networks[0]["host-writes-corked"]')
+if [ -n "$corked" ] && [ -n "$corked0" ] && [ "$corked" -gt "$corked0" ]; then e2e_ok forward-writes-corked; else
+	e2e_not_ok forward-writes-corked "host-writes-corked went from '$corked0' to '$corked' over 8 MiB through the forward"; fi
+
+# usernet-plug made a's tap with room for 16 MiB of 1500-byte frames
+# (16777216 / 1500), not the kernel's 1000: a full queue drops frames.
+e2e_expect_eq tap-txqueuelen "a's tap0 qlen" \
+	"$(ip -n "$A" -o link show tap0 | sed -n 's/.* qlen \([0-9]*\).*/\1/p')" 11184
 
 ## What control shows
 

@@ -60,19 +60,30 @@ static struct wb_frame seg(unsigned sport, unsigned flags, size_t payload)
 	return tcp_frame("10.0.2.15", sport, "10.0.2.2", 5201, flags, payload);
 }
 
-/* A connected loopback TCP socket (its listener is closed). */
-static int tcp_socket(void)
+/* A connected loopback TCP socket; its listener stays open in *@listener,
+ * with the connection in its backlog. */
+static int tcp_connected(int *listener)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0), s = socket(AF_INET, SOCK_STREAM, 0);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
 
-	assert_true(l >= 0 && s >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*listener = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*listener >= 0 && s >= 0);
+	assert_int_equal(bind(*listener, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(*listener, 1), 0);
+	assert_int_equal(getsockname(*listener, (struct sockaddr *)&a, &len), 0);
 	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	return s;
+}
+
+/* A loopback TCP socket whose listener is closed (the connection is reset:
+ * TCP_CORK still reads back). */
+static int tcp_socket(void)
+{
+	int l, s = tcp_connected(&l);
+
 	close(l);
 	return s;
 }
@@ -243,24 +254,6 @@ static void test_truncated(void **state)
 	assert_int_equal(corked(fd), 0);
 	un_tcp_cork_free(c);
 	close(fd);
-}
-
-/* A loopback TCP socket still connected (unlike tcp_socket's): its
- * listener stays open in *@listener, and its connection in its backlog. */
-static int tcp_connected(int *listener)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	*listener = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(*listener >= 0 && s >= 0);
-	assert_int_equal(bind(*listener, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(*listener, 1), 0);
-	assert_int_equal(getsockname(*listener, (struct sockaddr *)&a, &len), 0);
-	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	return s;
 }
 
 /* The peer port of connected socket @fd. */

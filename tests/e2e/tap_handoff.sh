@@ -13,8 +13,9 @@
 # gateway and b, and sends 8 MiB to a server on H's loopback through
 # 10.0.2.2 (sha256 compared), then 8 MiB back to H through a forward
 # added at run time (sends to a, and to the host, in bursts: ACKs merged,
-# host writes corked; a's tap has usernet-plug's transmit queue). tap_handoff.py then sends every kind of bad
-# hello: each gets "error ..." and is counted in stats, and a's traffic
+# host writes corked). a's tap has usernet-plug's raised transmit queue,
+# b's (--txqueuelen 0) the kernel's. tap_handoff.py then sends every kind
+# of bad hello: each gets "error ..." and is counted in stats, and a's traffic
 # still flows. Ends: stopping the plug detaches the NIC and removes the tap;
 # deleting the tap detaches the NIC and ends the plug (1); usernetd
 # stopping ends the plug (1). Last, usernetd as nobody takes a tap from a
@@ -68,7 +69,7 @@ grep -qF "  tap     usernet-plug --netns PID|PATH '$DIR/lab.tap'" "$run/usernetd
 
 plug "$E2E_TMP/plug.a.log" --netns "$A" --tap tap0 --mtu 1500 "$DIR/lab.tap"
 PLUG_A=$PLUG_PID
-e2e_bg "$E2E_TMP/plug.b.log" ip netns exec "$B" "$PLUG" --tap tap0 "$DIR/lab.stream"
+e2e_bg "$E2E_TMP/plug.b.log" ip netns exec "$B" "$PLUG" --tap tap0 --txqueuelen 0 "$DIR/lab.stream"
 if ! e2e_wait_for 5 ip -n "$A" link show tap0 >/dev/null 2>&1 ||
 	! e2e_wait_for 5 ip -n "$B" link show tap0 >/dev/null 2>&1; then
 	e2e_cannot_run "no tap0: $(cat "$E2E_TMP"/plug.*.log)"
@@ -143,8 +144,12 @@ if [ -n "$corked" ] && [ -n "$corked0" ] && [ "$corked" -gt "$corked0" ]; then e
 
 # usernet-plug made a's tap with room for 16 MiB of 1500-byte frames
 # (16777216 / 1500), not the kernel's 1000: a full queue drops frames.
-e2e_expect_eq tap-txqueuelen "a's tap0 qlen" \
-	"$(ip -n "$A" -o link show tap0 | sed -n 's/.* qlen \([0-9]*\).*/\1/p')" 11184
+qlen() { ip -n "$1" -o link show tap0 | sed -n 's/.* qlen \([0-9]*\).*/\1/p'; }
+e2e_expect_eq tap-txqueuelen "a's tap0 qlen" "$(qlen "$A")" 11184
+e2e_expect_eq tap-txqueuelen-0 "b's tap0 qlen (--txqueuelen 0: the kernel's)" "$(qlen "$B")" 1000
+out=$("$PLUG" --txqueuelen -5 "$DIR/lab.tap" 2>&1)
+e2e_expect_eq plug-bad-txqueuelen "exit status and message" "$?: $out" \
+	"2: usernet-plug: --txqueuelen -5: give 0 to 1000000 frames (try --help)"
 
 ## What control shows
 

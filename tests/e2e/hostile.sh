@@ -10,7 +10,7 @@
 # usernetd runs in namespace NS (its loopback is "the host") serving
 # natnet:lab with a portfwd to guest T. Namespace guests T, C, N join
 # lab.stream through usernet-plug; a QEMU guest Q joins lab.vde. Once T, C
-# and Q have leases, at once: a raw NIC (hostile_frames.py, on lab.stream)
+# and Q have leases and C has 50 connections open, at once: a raw NIC (hostile_frames.py, on lab.stream)
 # sends a DHCP starvation, thousands of bad IPv4/IPv6 fragments (with
 # DESIGN.md's two libslirp killers), ARP, NDP and MAC floods and lying
 # length fields; T SYN-floods the gateway at the forward's host port; the
@@ -157,6 +157,15 @@ base_fds=$(ls "/proc/$DAEMON/fd" | wc -l)
 	>"$E2E_TMP/host-sockets" 2>/dev/null &
 SAMPLER=$!
 t0=$(date +%s)
+# C's 50 early connections are made first: they must keep working through
+# the attack, and must not race the floods for max-host-sockets (a refusal
+# there would be the bound doing its job). Then C's 5000 and the rest.
+(ulimit -n 20000; EARLY_READY=$E2E_TMP/early.ready ip netns exec "${GNS[c]}" \
+	python3 "$HERE/hostile_conns.py" connect 10.0.2.2 "$SVC_PORT" "$CONNS") \
+	>"$E2E_TMP/conns.out" 2>&1 &
+CO=$!
+e2e_wait_for 120 test -e "$E2E_TMP/early.ready" ||
+	e2e_not_ok early-ready "C's early connections did not finish: $(cat "$E2E_TMP/conns.out")"
 e2e_bg "$E2E_TMP/go.log" ip netns exec "$NS" socat -u \
 	"TCP-LISTEN:$GO_PORT,bind=127.0.0.1,reuseaddr,fork" SYSTEM:"echo go"
 ip netns exec "$NS" python3 "$HERE/hostile_frames.py" --rounds 2 --hold 8 \
@@ -168,9 +177,6 @@ SY=$!
 ip netns exec "$NS" python3 "$HERE/hostile_conns.py" flood 127.0.0.1 "$FWD_PORT" 2000 \
 	>"$E2E_TMP/fwdflood.out" 2>&1 &
 FF=$!
-(ulimit -n 20000; ip netns exec "${GNS[c]}" python3 "$HERE/hostile_conns.py" connect 10.0.2.2 "$SVC_PORT" "$CONNS") \
-	>"$E2E_TMP/conns.out" 2>&1 &
-CO=$!
 
 # The raw NIC's counters live while it is attached: read them then.
 e2e_wait_for 120 grep -q '^sent ' "$E2E_TMP/frames.out"

@@ -9,7 +9,8 @@
 #   hostile_conns.py serve ADDR PORT         echo server (one byte back per byte)
 #   hostile_conns.py connect ADDR PORT N     50 early connections, checked;
 #       then N more at once, each kept open; waits up to 20 s; checks the
-#       early ones again.
+#       early ones again (with EARLY_READY=FILE set, FILE is created once
+#       the early ones are checked: the floods may start then).
 #       Prints "early E connected C failed F pending P early_after A".
 #   hostile_conns.py flood ADDR PORT N       N connects without waiting
 #       (half-open from the server's view until they finish or fail),
@@ -88,6 +89,8 @@ def connect(addr, port, n):
             continue
         early.append(s)
     early_ok = sum(echo_ok(s) for s in early)
+    if os.environ.get("EARLY_READY"):  # the caller starts the floods now
+        open(os.environ["EARLY_READY"], "w").close()
     socks = {}
     failed = 0
     for _ in range(n):

@@ -203,8 +203,9 @@ void un_tcp_cork_opened(struct un_tcp_cork *c, int fd)
 	g_array_append_val(c->accepted, a);
 }
 
-/* Take the accepted socket whose peer port is @port out of the waiting
- * list (-1 when @fd is not a port but a socket to forget). */
+/* Take out of the waiting list the accepted socket whose peer port is
+ * @port (when @port >= 0) or which is @fd (when @fd >= 0): its fd, or -1
+ * when none waits. */
 static int accepted_take(struct un_tcp_cork *c, int port, int fd)
 {
 	for (guint i = 0; i < c->accepted->len; i++) {

@@ -16,12 +16,15 @@
  * between tries (so a process this one just woke, on this CPU, runs
  * first), until one fires or the window ends; then poll with what is left
  * of the timeout. A spin never runs past GLib's timeout. Cost: at most one
- * window of CPU per burst of traffic; nothing while idle. */
+ * window of CPU per burst of traffic; nothing while idle.
+ * When poll returns, the fd watches' epoll set, if ready, is run at once
+ * (un_watch_poll_done, watch.c), with or without a window. */
 #define G_LOG_DOMAIN "usernet-loop"
 
 #include <sched.h>
 
 #include "busy_poll.h"
+#include "watch.h"
 
 static struct {
 	guint window_us;
@@ -62,12 +65,11 @@ static gint busy_poll(GPollFD *fds, guint n, gint timeout_ms)
 	}
 	if (r > 0)
 		busy.last_event_us = g_get_monotonic_time();
-	return r;
+	return un_watch_poll_done(fds, n, r);
 }
 
 void un_busy_poll_install(guint window_us)
 {
 	busy.window_us = window_us;
-	if (window_us > 0)
-		g_main_context_set_poll_func(NULL, busy_poll);
+	g_main_context_set_poll_func(NULL, busy_poll);
 }

@@ -21,7 +21,8 @@ gint64 un_busy_poll_until(gint64 last_event_us, gint64 now_us,
 			  gint timeout_ms, guint window_us);
 
 /* Make the default main context's poll spin for up to @window_us after
- * each fd event (0: plain poll). Call before running the loop. */
+ * each fd event (0: no spin), and run the fd watches as soon as it
+ * returns (un_watch_poll_done). Call before running the loop. */
 void un_busy_poll_install(guint window_us);
 
 #endif

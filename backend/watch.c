@@ -14,6 +14,13 @@
  *   clients and ports there are; with one GSource per fd, GLib handed
  *   poll() every fd on every wake-up, and poll() registered and removed a
  *   wait-queue entry on each (the round-trip profile in bench/results).
+ * - The daemon's poll function (busy_poll.c) runs the set's events itself
+ *   as soon as poll() returns, and writes what they batched right after
+ *   (un_watch_poll_done): a frame that came in leaves without waiting for
+ *   GLib's check, dispatch and next prepare, which cost about 17 µs per
+ *   wake-up from idle (a namespace's ping of the gateway, 0.197 -> 0.180
+ *   ms). The GSource still runs them where that poll function is not in
+ *   use (the unit tests).
  * - A watch freed while events are being dispatched (by its own function
  *   or another's) is taken out of the set at once and only marked dead;
  *   its memory goes when the outermost dispatch ends, so an event already
@@ -22,9 +29,10 @@
  *   with revents 0 on the next dispatch (freeing it takes it off the list);
  *   a paused one is in the set with no conditions until its time, then
  *   runs with revents 0.
- * - Batched sends: a watch with frames waiting joins a list that a second
- *   source, of the highest priority, flushes in its prepare: after the
- *   wake-up's dispatches, before the loop polls. */
+ * - Batched sends: a watch with frames waiting joins a list that is
+ *   flushed after the events of the epoll set ran, and by a second source,
+ *   of the highest priority, in its prepare: after the wake-up's
+ *   dispatches, before the loop polls. */
 #define G_LOG_DOMAIN "usernet-watch"
 
 #include <errno.h>
@@ -166,14 +174,23 @@ static void watch_run_kicks(void)
 	}
 }
 
-static gboolean source_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+/* Run the ready events, and with @now the due pauses and the kicks; the
+ * memory of watches freed meanwhile goes when the outermost run ends. */
+static void watch_dispatch(gint64 now)
 {
 	watches.depth++;
 	watch_run_events();
-	watch_resume_due(g_source_get_time(source));
-	watch_run_kicks();
+	if (now > 0) {
+		watch_resume_due(now);
+		watch_run_kicks();
+	}
 	if (--watches.depth == 0 && watches.dead->len > 0)
 		g_ptr_array_set_size(watches.dead, 0);
+}
+
+static gboolean source_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+	watch_dispatch(g_source_get_time(source));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -183,11 +200,12 @@ static GSourceFuncs watch_source_funcs = {
 	.dispatch = source_dispatch,
 };
 
-static gboolean flusher_prepare(GSource *source, gint *timeout)
+/* Each watch with batched sends waiting writes them (its function, with
+ * G_IO_OUT); one that waits for G_IO_OUT anyway is left to it. */
+static void watch_flush_batched(void)
 {
 	GList *l;
 
-	*timeout = -1;
 	while ((l = g_queue_pop_head_link(&watches.flush)) != NULL) {
 		struct un_watch *w = l->data;
 
@@ -195,6 +213,12 @@ static gboolean flusher_prepare(GSource *source, gint *timeout)
 		if (w->gone == 0 && !(w->cond & G_IO_OUT))
 			w->fn(w->opaque, G_IO_OUT);
 	}
+}
+
+static gboolean flusher_prepare(GSource *source, gint *timeout)
+{
+	*timeout = -1;
+	watch_flush_batched();
 	return FALSE;
 }
 
@@ -229,6 +253,21 @@ static void watches_start(void)
 	g_source_set_priority(watches.flusher, G_MININT);
 	g_source_set_name(watches.flusher, "usernet batched sends");
 	g_source_attach(watches.flusher, NULL);
+}
+
+gint un_watch_poll_done(GPollFD *fds, guint n, gint ready)
+{
+	if (ready <= 0 || watches.epfd < 0)
+		return ready;
+	for (guint i = 0; i < n; i++) {
+		if (fds[i].fd != watches.epfd || !(fds[i].revents & G_IO_IN))
+			continue;
+		fds[i].revents = 0;
+		watch_dispatch(0);
+		watch_flush_batched();
+		return ready - 1;
+	}
+	return ready;
 }
 
 struct un_watch *un_watch_new(int fd, GIOCondition cond, un_watch_fn fn,

@@ -8,7 +8,7 @@
 #include <glib.h>
 
 /* Called with the conditions that fired; 0 after un_watch_kick; G_IO_OUT
- * alone, just before the loop polls, after un_send_settle was given
+ * alone, once the wake-up's events are run, after un_send_settle was given
  * UN_SEND_BATCHED: flush the queue then (with un_flush_settle). */
 typedef void (*un_watch_fn)(void *opaque, GIOCondition revents);
 
@@ -42,9 +42,18 @@ void un_watch_free(struct un_watch *w);
 int un_watch_gone(const struct un_watch *w);
 /* Mark the watch's peer gone with @err and kick it (once). */
 void un_watch_set_gone(struct un_watch *w, int err);
-/* Call the watch's function with G_IO_OUT once the wake-up's dispatches
- * are done, before the loop polls (not when it watches G_IO_OUT anyway):
+/* Call the watch's function with G_IO_OUT once the wake-up's events or
+ * dispatches are done, before the loop polls (not when it watches
+ * G_IO_OUT anyway):
  * how batched frames leave. */
 void un_watch_flush_soon(struct un_watch *w);
+
+/* For the loop's poll function (busy_poll.c), as soon as poll() returned
+ * @ready of @fds: when the epoll set is ready, run its events and write
+ * the sends they batched now, rather than after GLib's check and dispatch
+ * and its next prepare; its entry's revents are cleared so GLib does not
+ * dispatch it again. Pauses and kicks stay with the loop's dispatch.
+ * Returns @ready less the entry it took. */
+gint un_watch_poll_done(GPollFD *fds, guint n, gint ready);
 
 #endif

@@ -5,7 +5,9 @@
  * runs it once with 0; a pause stops it for the time, then runs it with 0;
  * freeing a watch from another watch's function in the same wake-up means
  * it never runs again (ASan sees any use after free); a batched flush runs
- * once before the loop polls, and never for a freed watch. */
+ * once before the loop polls, and never for a freed watch. With the
+ * daemon's poll function (busy_poll.c), a ready watch runs as poll
+ * returns and its batched flush follows at once, in the same wake-up. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "busy_poll.h"
 #include "watch.h"
 
 struct seen {
@@ -253,6 +256,55 @@ static void test_flush_soon(void **state)
 	close(sv[1]);
 }
 
+struct batcher {
+	int fd;
+	struct un_watch *w;
+	int calls;
+	GIOCondition order[4];
+};
+
+/* Reads what came and batches an answer, as a transport's read does. */
+static void read_and_batch(void *opaque, GIOCondition revents)
+{
+	struct batcher *b = opaque;
+	char c;
+
+	if (b->calls < (int)G_N_ELEMENTS(b->order))
+		b->order[b->calls] = revents;
+	b->calls++;
+	if ((revents & G_IO_IN) && read(b->fd, &c, 1) == 1)
+		un_watch_flush_soon(b->w);
+}
+
+static void test_poll_function_runs_at_once(void **state)
+{
+	struct batcher b = { 0 };
+	int sv[2];
+
+	pair(sv);
+	b.fd = sv[0];
+	b.w = un_watch_new(sv[0], G_IO_IN, read_and_batch, &b, "test");
+	un_busy_poll_install(0);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	/* One wake-up: the event, then its flush. Through GLib's dispatch
+	 * the flush would wait for the next iteration's prepare. */
+	g_main_context_iteration(NULL, FALSE);
+	assert_int_equal(b.calls, 2);
+	assert_int_equal(b.order[0], G_IO_IN);
+	assert_int_equal(b.order[1], G_IO_OUT);
+	/* Not dispatched a second time by GLib. */
+	drain();
+	assert_int_equal(b.calls, 2);
+	/* Still level-triggered. */
+	assert_int_equal(write(sv[1], "y", 1), 1);
+	drain();
+	assert_int_equal(b.calls, 4);
+	g_main_context_set_poll_func(NULL, NULL);
+	un_watch_free(b.w);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_free_other_in_dispatch),
 		cmocka_unit_test(test_free_other_kicked),
 		cmocka_unit_test(test_flush_soon),
+		cmocka_unit_test(test_poll_function_runs_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

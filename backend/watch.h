@@ -44,8 +44,7 @@ int un_watch_gone(const struct un_watch *w);
 void un_watch_set_gone(struct un_watch *w, int err);
 /* Call the watch's function with G_IO_OUT once the wake-up's events or
  * dispatches are done, before the loop polls (not when it watches
- * G_IO_OUT anyway):
- * how batched frames leave. */
+ * G_IO_OUT anyway): how batched frames leave. */
 void un_watch_flush_soon(struct un_watch *w);
 
 /* For the loop's poll function (busy_poll.c), as soon as poll() returned

@@ -79,7 +79,13 @@ e2e_bg "$run/usernetd.log" ip netns exec "$NS" "$USERNETD" -d "$DIR" \
 DAEMON=$E2E_BG_PID
 e2e_wait_for 20 grep -q "usernetd: lab (natnet) ready" "$run/usernetd.log" ||
 	e2e_cannot_run "usernetd did not get ready: $(tail -n 5 "$run/usernetd.log")"
-ctl() { "$CTL" -d "$DIR" "$@"; }
+# Under the lock the descriptor sampler takes (below): a sample never sees
+# a control connection that it cannot also see in ctl_conns.
+CTL_LOCK=$E2E_TMP/ctl.lock
+ctl() { flock "$CTL_LOCK" "$CTL" -d "$DIR" "$@"; }
+# This test's control connections the daemon holds: accepted unix sockets
+# carry the socket's path, in the netns of the client (this one).
+ctl_conns() { awk -v p="$DIR/control" '$NF == p' /proc/net/unix | wc -l; }
 
 ## Namespace guests: a tap through usernet-plug, a lease from udhcpc
 
@@ -151,10 +157,22 @@ e2e_wait_for 60 has_lease "$MAC_Q" || e2e_not_ok q-lease "Q got no lease: $(tail
 ## The attack, all at once
 
 # Descriptors the daemon holds beyond its own before the attack: libslirp's
-# host sockets, plus the raw NIC's connection.
-base_fds=$(ls "/proc/$DAEMON/fd" | wc -l)
-(while :; do echo $(($(ls "/proc/$DAEMON/fd" | wc -l) - base_fds)); sleep 0.2; done) \
-	>"$E2E_TMP/host-sockets" 2>/dev/null &
+# host sockets, plus the raw NIC's connection. Not this test's control
+# connections (the stats read during the attack): each sample holds the
+# lock ctl takes, so no new one opens meanwhile, and subtracts those still
+# open, counted first.
+daemon_fds() {
+	local c
+	c=$(ctl_conns)
+	echo $(($(ls "/proc/$DAEMON/fd" | wc -l) - c))
+}
+{ flock 9; base_fds=$(daemon_fds); } 9>"$CTL_LOCK"
+(while :; do
+	flock 9
+	echo $(($(daemon_fds) - base_fds))
+	flock -u 9
+	sleep 0.2
+done 9>"$CTL_LOCK") >"$E2E_TMP/host-sockets" 2>/dev/null &
 SAMPLER=$!
 t0=$(date +%s)
 # C's 50 early connections are made first: they must keep working through

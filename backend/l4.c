@@ -119,6 +119,17 @@ void un_l4_conn_fill(const uint8_t *d, const struct un_l4 *l,
 	c->dport = un_get16(d + l->l4_at + 2);
 }
 
+struct un_l4_conn un_l4_conn_reversed(const struct un_l4_conn *k)
+{
+	struct un_l4_conn r = *k;
+
+	memcpy(r.src, k->dst, sizeof(r.src));
+	memcpy(r.dst, k->src, sizeof(r.dst));
+	r.sport = k->dport;
+	r.dport = k->sport;
+	return r;
+}
+
 guint un_l4_conn_hash(gconstpointer c)
 {
 	const guint8 *p = c;
@@ -132,4 +143,25 @@ guint un_l4_conn_hash(gconstpointer c)
 gboolean un_l4_conn_equal(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, sizeof(struct un_l4_conn)) == 0;
+}
+
+size_t un_tcp_option_at(const uint8_t *tcp, size_t doff, guint kind,
+			guint len)
+{
+	size_t i = UN_TCP_HEADER_MIN_BYTES;
+
+	while (i < doff) {
+		if (tcp[i] == UN_TCPOPT_EOL)
+			return 0;
+		if (tcp[i] == UN_TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= doff || tcp[i + 1] < 2 || i + tcp[i + 1] > doff)
+			return 0;
+		if (tcp[i] == kind && tcp[i + 1] == len)
+			return i;
+		i += tcp[i + 1];
+	}
+	return 0;
 }

@@ -77,6 +77,8 @@ struct un_l4_conn {
  * must hold at least the two ports (4 bytes). */
 void un_l4_conn_fill(const uint8_t *d, const struct un_l4 *l,
 		     struct un_l4_conn *c);
+/* @k with its two ends swapped: as its other end sends it. */
+struct un_l4_conn un_l4_conn_reversed(const struct un_l4_conn *k);
 /* GHashFunc and GEqualFunc over struct un_l4_conn. */
 guint un_l4_conn_hash(gconstpointer c);
 gboolean un_l4_conn_equal(gconstpointer a, gconstpointer b);
@@ -97,6 +99,30 @@ static inline guint32 un_get32(const uint8_t *p)
 	return (guint32)un_get16(p) << 16 | un_get16(p + 2);
 }
 
+static inline void un_put16(uint8_t *p, guint v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* An Internet checksum change being summed (RFC 1624, eqn. 3:
+ * HC' = ~(~HC + ~m + m')): add every 16-bit word that changes with
+ * un_cksum_swap, then write the sum into the checksum with un_cksum_apply.
+ * A word that did not exist before is swapped from 0; a length in a
+ * pseudo-header is a word like any other. */
+static inline void un_cksum_swap(guint32 *sum, guint old_word, guint new_word)
+{
+	*sum += (guint16)~old_word + (guint16)new_word;
+}
+
+static inline void un_cksum_apply(uint8_t *cksum, guint32 sum)
+{
+	sum += (guint16)~un_get16(cksum);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	un_put16(cksum, (guint16)~sum);
+}
+
 /* The TCP header at @tcp: its length from the data offset, its flags. */
 static inline size_t un_tcp_header_bytes(const uint8_t *tcp)
 {
@@ -107,5 +133,17 @@ static inline guint un_tcp_flags(const uint8_t *tcp)
 {
 	return tcp[13];
 }
+
+#define UN_TCPOPT_EOL 0u
+#define UN_TCPOPT_NOP 1u
+#define UN_TCPOPT_MSS 2u
+#define UN_TCPOPT_WSCALE 3u
+
+/* Offset of the first option @kind of @len bytes in TCP header @tcp of
+ * @doff bytes, or 0 when there is none. The list ends at EOL or at the
+ * first malformed option (a length below 2 or past the header), where
+ * libslirp stops reading too. */
+size_t un_tcp_option_at(const uint8_t *tcp, size_t doff, guint kind,
+			guint len);
 
 #endif

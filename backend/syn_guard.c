@@ -29,9 +29,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#define TCPOPT_EOL 0u
-#define TCPOPT_NOP 1u
-#define TCPOPT_MSS 2u
+#define TCP_HEADER_MAX_WORDS 30u /* 60 bytes */
 
 struct syn_entry {
 	struct un_l4_conn key; /* first: the table's key points here */
@@ -73,12 +71,6 @@ guint64 un_syn_guard_rewritten(const struct un_syn_guard *sg)
 	return sg->rewritten;
 }
 
-static void put16(uint8_t *p, guint v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The TCP header of a SYN in @d, its length in *doff and the connection's
  * key; NULL for anything else. The IP length must fit in the frame and
  * hold the whole TCP header; IPv4 options, fragments and the version field
@@ -100,42 +92,20 @@ static const uint8_t *syn_header(const uint8_t *d, const struct un_l4 *l,
 	return tcp;
 }
 
-/* Offset of the MSS option in TCP header @tcp of @doff bytes, or 0. */
-static size_t mss_option_at(const uint8_t *tcp, size_t doff)
-{
-	size_t i = 20;
-
-	while (i < doff) {
-		if (tcp[i] == TCPOPT_EOL)
-			return 0;
-		if (tcp[i] == TCPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= doff || tcp[i + 1] < 2 || i + tcp[i + 1] > doff)
-			return 0; /* a malformed list: libslirp stops here too */
-		if (tcp[i] == TCPOPT_MSS && tcp[i + 1] == 4)
-			return i;
-		i += tcp[i + 1];
-	}
-	return 0;
-}
-
 /* Set @n bytes at @at of TCP header @tcp to @fill, updating its checksum
- * over the 16-bit words they touch (RFC 1624: HC' = ~(~HC + ~m + m')). */
+ * over the 16-bit words they touch (RFC 1624). */
 static void tcp_fill(uint8_t *tcp, size_t at, size_t n, uint8_t fill)
 {
 	size_t from = at & ~(size_t)1, to = (at + n + 1) & ~(size_t)1;
-	guint32 sum = (guint16)~un_get16(tcp + 16);
+	guint old[TCP_HEADER_MAX_WORDS];
+	guint32 sum = 0;
 
 	for (size_t i = from; i < to; i += 2)
-		sum += (guint16)~un_get16(tcp + i);
+		old[(i - from) / 2] = un_get16(tcp + i);
 	memset(tcp + at, fill, n);
 	for (size_t i = from; i < to; i += 2)
-		sum += un_get16(tcp + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put16(tcp + 16, (guint16)~sum);
+		un_cksum_swap(&sum, old[(i - from) / 2], un_get16(tcp + i));
+	un_cksum_apply(tcp + 16, sum);
 }
 
 static void syn_guard_expire(struct un_syn_guard *sg, gint64 now_us)
@@ -191,11 +161,11 @@ const uint8_t *un_syn_guard_filter(struct un_syn_guard *sg, const uint8_t *d,
 	isn = un_get32(tcp + 4);
 	if (!syn_guard_seen(sg, &key, isn, now_us))
 		return d;
-	at = mss_option_at(tcp, doff);
+	at = un_tcp_option_at(tcp, doff, UN_TCPOPT_MSS, 4);
 	if (at == 0)
 		return d;
 	*copy = g_memdup2(d, len);
-	tcp_fill(*copy + (tcp - d), at, 4, TCPOPT_NOP);
+	tcp_fill(*copy + (tcp - d), at, 4, UN_TCPOPT_NOP);
 	sg->rewritten++;
 	return *copy;
 }

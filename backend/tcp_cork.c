@@ -220,18 +220,6 @@ static int accepted_take(struct un_tcp_cork *c, int port, int fd)
 	return -1;
 }
 
-/* @k with its two ends swapped: the guest's view of a frame to it. */
-static struct un_l4_conn conn_reversed(const struct un_l4_conn *k)
-{
-	struct un_l4_conn r = *k;
-
-	memcpy(r.src, k->dst, sizeof(r.src));
-	memcpy(r.dst, k->src, sizeof(r.dst));
-	r.sport = k->dport;
-	r.dport = k->sport;
-	return r;
-}
-
 void un_tcp_cork_output(struct un_tcp_cork *c, const uint8_t *d, size_t len)
 {
 	struct un_l4_conn key, guest_key;
@@ -247,7 +235,7 @@ void un_tcp_cork_output(struct un_tcp_cork *c, const uint8_t *d, size_t len)
 	fd = accepted_take(c, key.sport, -1);
 	if (fd < 0)
 		return;
-	guest_key = conn_reversed(&key);
+	guest_key = un_l4_conn_reversed(&key);
 	cork_map(c, &guest_key, fd);
 }
 

@@ -19,41 +19,6 @@
 
 #define SEC G_USEC_PER_SEC
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += wb_get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static unsigned fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-/* RFC 793 pseudo-header + segment, for the IPv4 frame @f. */
-static unsigned tcp4_sum(const struct wb_frame *f)
-{
-	const uint8_t *ip = f->d + 14;
-	size_t tcplen = wb_get16(ip + 2) - 20;
-	uint32_t sum = sum16(ip + 12, 8, 0) + IPPROTO_TCP + (uint32_t)tcplen;
-
-	return fold(sum16(ip + 20, tcplen, sum));
-}
-
-static unsigned tcp6_sum(const struct wb_frame *f)
-{
-	const uint8_t *ip = f->d + 14;
-	size_t tcplen = wb_get16(ip + 4);
-	uint32_t sum = sum16(ip + 8, 32, 0) + IPPROTO_TCP + (uint32_t)tcplen;
-
-	return fold(sum16(ip + 40, tcplen, sum));
-}
-
 /* A guest's SYN (@flags) 10.0.2.15:@sport -> 192.0.2.1:80 with sequence
  * number @isn and the 12 option bytes @opts, checksum right. */
 static struct wb_frame syn4(unsigned sport, uint32_t isn, unsigned flags,
@@ -77,7 +42,7 @@ static struct wb_frame syn4(unsigned sport, uint32_t isn, unsigned flags,
 	tcp[13] = (uint8_t)flags;
 	wb_put16(tcp + 14, 64240);
 	memcpy(tcp + 20, opts, 12);
-	wb_put16(tcp + 16, (~tcp4_sum(&f)) & 0xffff);
+	wb_put16(tcp + 16, (~wb_tcp4_sum(&f)) & 0xffff);
 	return f;
 }
 
@@ -101,7 +66,7 @@ static struct wb_frame syn6(uint32_t isn)
 	tcp[12] = 0x80;
 	tcp[13] = 0x02;
 	memcpy(tcp + 20, opts, 12);
-	wb_put16(tcp + 16, (~tcp6_sum(&f)) & 0xffff);
+	wb_put16(tcp + 16, (~wb_tcp6_sum(&f)) & 0xffff);
 	return f;
 }
 
@@ -143,7 +108,7 @@ static void test_repeat_loses_mss(void **state)
 	assert_memory_equal(r.out.d + 54, "\1\1\1\1", 4);
 	assert_memory_equal(r.out.d + 58, LINUX_OPTS + 4, 8);
 	assert_memory_equal(r.out.d, f.d, 50); /* all but checksum and option */
-	assert_int_equal(tcp4_sum(&r.out), 0xffff);
+	assert_int_equal(wb_tcp4_sum(&r.out), 0xffff);
 	r = filter(sg, f, 3 * SEC); /* and every later one */
 	assert_true(r.rewritten);
 	assert_int_equal(un_syn_guard_rewritten(sg), 2);
@@ -160,7 +125,7 @@ static void test_syn_ack_and_odd_offset(void **state)
 	r = filter(sg, f, 2 * SEC);
 	assert_true(r.rewritten);
 	assert_memory_equal(r.out.d + 54, "\1\1\1\1\1\1\1\1\1\1\1\0", 12);
-	assert_int_equal(tcp4_sum(&r.out), 0xffff);
+	assert_int_equal(wb_tcp4_sum(&r.out), 0xffff);
 	un_syn_guard_free(sg);
 }
 
@@ -174,7 +139,7 @@ static void test_ipv6(void **state)
 	r = filter(sg, f, 2 * SEC);
 	assert_true(r.rewritten);
 	assert_memory_equal(r.out.d + 74, "\1\1\1\1", 4);
-	assert_int_equal(tcp6_sum(&r.out), 0xffff);
+	assert_int_equal(wb_tcp6_sum(&r.out), 0xffff);
 	un_syn_guard_free(sg);
 }
 

@@ -50,7 +50,7 @@ static const char daemon_description[] =
 	"Router keys (nat, natnet, hostonly; QEMU -netdev user names): net, host,\n"
 	"dhcpstart, dns, hostfwd, guestfwd, restrict, ipv4, ipv6, ipv6-net, ipv6-host,\n"
 	"ipv6-dns, hostname, domainname, dnssearch, tftp, tftp-server-name, bootfile,\n"
-	"max-host-sockets, reassembly-max-bytes. Shared kinds:\n"
+	"max-host-sockets, reassembly-max-bytes, tcp-window (KiB, 64-256). Shared kinds:\n"
 	"portfwd=NAME:PROTO:[HOSTIP]:HOSTPORT:[GUESTIP]:GUESTPORT, dhcp-range=FIRST-LAST,\n"
 	"dhcp-lease, dhcp-max-leases, dhcp-host=MAC,IP[,NAME], mac-table-size,\n"
 	"uplink=URL, uplink-optional; natnet: router=off, dhcp=off; internal: dhcp=on,\n"

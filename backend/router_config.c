@@ -819,7 +819,11 @@ static gboolean rc_limits(struct un_router_config *rc, const struct un_config *c
 			      UN_ROUTER_REASSEMBLY_BYTES_MIN,
 			      UN_ROUTER_REASSEMBLY_BYTES_MAX,
 			      UN_ROUTER_REASSEMBLY_BYTES_DEFAULT,
-			      &rc->reassembly_max_bytes, error);
+			      &rc->reassembly_max_bytes, error) &&
+	       un_config_uint(c, "tcp-window", UN_ROUTER_TCP_WINDOW_KIB_MIN,
+			      UN_ROUTER_TCP_WINDOW_KIB_MAX,
+			      UN_ROUTER_TCP_WINDOW_KIB_DEFAULT,
+			      &rc->tcp_window_kib, error);
 }
 
 /* In QEMU's order; restrict (in rc_keys) is read before them. */

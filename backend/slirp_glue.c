@@ -46,6 +46,7 @@
 #include "ratelimit.h"
 #include "syn_guard.h"
 #include "tcp_cork.h"
+#include "tcp_window.h"
 #include "usernet/error.h"
 #include "usernet/network.h"
 #include "usernet/router.h"
@@ -58,6 +59,7 @@
 #define GUEST_ERROR_INTERVAL_US (10 * G_USEC_PER_SEC)
 #define RELAY_PENDING_MAX_BYTES (4u * 1024u * 1024u)
 #define RELAY_READ_BYTES 16384u
+#define UN_TCP_WINDOW_HELD_BYTES_MAX (32u * 1024u * 1024u)
 
 struct router_source {
 	GSource base;
@@ -120,6 +122,7 @@ struct un_router {
 	struct un_host_sockets *host_sockets; /* the max-host-sockets bound */
 	struct un_syn_guard *syn_guard;       /* repeated SYNs */
 	struct un_tcp_cork *cork;             /* one host write per burst */
+	struct un_tcp_window *window;         /* more than 64 KiB in flight */
 };
 
 /* ---- the GSource ---- */
@@ -258,12 +261,15 @@ static void router_listeners_hold(struct un_router *r)
 	}
 }
 
+static void router_release_held(struct un_router *r);
+
 static gboolean source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 {
 	struct un_router *r = ((struct router_source *)base)->r;
 
 	router_listeners_hold(r);
 	slirp_pollfds_poll(r->slirp, 0, router_get_revents, r);
+	router_release_held(r);
 	g_ptr_array_set_size(r->polled, 0);
 	router_relays_kick(r);
 	return G_SOURCE_CONTINUE;
@@ -281,9 +287,12 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct un_router *r = opaque;
 	uint8_t padded[ETH_MIN_FRAME_BYTES] = { 0 };
-	struct un_frame f = { buf, len };
+	struct un_frame f;
 
 	un_tcp_cork_output(r->cork, buf, len);
+	un_tcp_window_to_guest(r->window, buf, len, &f.data, &f.len);
+	buf = f.data;
+	len = f.len;
 	if (len < ETH_MIN_FRAME_BYTES) {
 		memcpy(padded, buf, len);
 		f = (struct un_frame){ padded, sizeof(padded) };
@@ -321,6 +330,7 @@ static gboolean router_timer_fire(gpointer data)
 #else
 	t->cb(t->cb_opaque);
 #endif
+	router_release_held(t->r);
 	return G_SOURCE_REMOVE;
 }
 
@@ -868,9 +878,34 @@ static gboolean router_guest_connection_ok(struct un_router *r,
 	return FALSE;
 }
 
+/* Guest frame @d, located at @l, into libslirp. */
+static void router_slirp_take(struct un_router *r, const uint8_t *d,
+			      size_t len, const struct un_l4 *l)
+{
+	un_tcp_cork_input(r->cork, d, l);
+	slirp_input(r->slirp, d, (int)len);
+	un_tcp_cork_input_done(r->cork);
+	un_host_sockets_input_done(r->host_sockets);
+}
+
+/* The guest segments held past libslirp's window that it takes now. */
+static void router_release_held(struct un_router *r)
+{
+	struct un_tcp_window_frame *f;
+
+	while ((f = un_tcp_window_next_ready(r->window))) {
+		struct un_l4 located;
+
+		router_slirp_take(r, f->data, f->len,
+				  un_l4_find(f->data, f->len, &located));
+		g_free(f);
+	}
+}
+
 /* A guest frame to libslirp, if the host socket bound lets it in, with
- * the MSS option of a repeated SYN taken out (syn_guard.c). The IP packet
- * is located once for every module that looks (l4.c). */
+ * the MSS option of a repeated SYN taken out (syn_guard.c), its window
+ * rescaled or held back (tcp_window.c). The IP packet is located once for
+ * every module that looks (l4.c). */
 static void router_slirp_input(struct un_router *r, struct un_port *from,
 			       const uint8_t *d, size_t len, gint64 now_us)
 {
@@ -881,10 +916,18 @@ static void router_slirp_input(struct un_router *r, struct un_port *from,
 	if (!router_guest_connection_ok(r, from, d, len, l))
 		return;
 	d = un_syn_guard_filter(r->syn_guard, d, len, l, now_us, &copy);
-	un_tcp_cork_input(r->cork, d, l);
-	slirp_input(r->slirp, d, (int)len);
-	un_tcp_cork_input_done(r->cork);
-	un_host_sockets_input_done(r->host_sockets);
+	switch (un_tcp_window_from_guest(r->window, d, len, l, &d, &len)) {
+	case UN_TCP_WINDOW_PASS:
+		router_slirp_take(r, d, len, l);
+		router_release_held(r);
+		break;
+	case UN_TCP_WINDOW_HELD:
+		break;
+	case UN_TCP_WINDOW_DROP:
+		if (from)
+			un_port_drop(from, UN_DROP_QUEUE_FULL);
+		break;
+	}
 }
 
 guint64 un_router_host_sockets_refused(const struct un_router *r)
@@ -892,18 +935,37 @@ guint64 un_router_host_sockets_refused(const struct un_router *r)
 	return un_host_sockets_refused(r->host_sockets);
 }
 
+static void stats_member(JsonBuilder *b, const char *name, gint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+/* tcp_window.c's counters, as tcp-window-*. */
+static void router_window_stats(const struct un_router *r, JsonBuilder *b)
+{
+	struct un_tcp_window_stats s = { 0 };
+
+	if (r)
+		un_tcp_window_stats(r->window, &s);
+	stats_member(b, "tcp-window-scaled", (gint64)s.scaled);
+	stats_member(b, "tcp-window-connections", s.conns);
+	stats_member(b, "tcp-window-segments-held", (gint64)s.held);
+	stats_member(b, "tcp-window-held-bytes", (gint64)s.held_bytes);
+	stats_member(b, "tcp-window-segments-dropped", (gint64)s.dropped);
+}
+
 void un_router_stats(const struct un_router *r, JsonBuilder *b)
 {
-	json_builder_set_member_name(b, "host-sockets-refused");
-	json_builder_add_int_value(b, r ? (gint64)un_host_sockets_refused(r->host_sockets) : 0);
-	json_builder_set_member_name(b, "host-sockets");
-	json_builder_add_int_value(b, r ? un_host_sockets_count(r->host_sockets) : 0);
-	json_builder_set_member_name(b, "syn-mss-removed");
-	json_builder_add_int_value(b, r ? (gint64)un_syn_guard_rewritten(r->syn_guard) : 0);
-	json_builder_set_member_name(b, "host-writes-corked");
-	json_builder_add_int_value(b, r ? (gint64)un_tcp_cork_bursts(r->cork) : 0);
-	json_builder_set_member_name(b, "fragments-held");
-	json_builder_add_int_value(b, r ? un_ip_guard_held_frames(r->guard) : 0);
+	stats_member(b, "host-sockets-refused",
+		     r ? (gint64)un_host_sockets_refused(r->host_sockets) : 0);
+	stats_member(b, "host-sockets", r ? un_host_sockets_count(r->host_sockets) : 0);
+	stats_member(b, "syn-mss-removed",
+		     r ? (gint64)un_syn_guard_rewritten(r->syn_guard) : 0);
+	stats_member(b, "host-writes-corked",
+		     r ? (gint64)un_tcp_cork_bursts(r->cork) : 0);
+	stats_member(b, "fragments-held", r ? un_ip_guard_held_frames(r->guard) : 0);
+	router_window_stats(r, b);
 }
 
 /* ---- the router ---- */
@@ -1020,12 +1082,23 @@ static gboolean router_add_forwards(struct un_router *r,
 	return TRUE;
 }
 
+/* What tcp-window offers past libslirp's own 64 KiB. */
+static gsize router_window_extra_bytes(const struct un_router_config *rc)
+{
+	guint kib = rc->tcp_window_kib ? rc->tcp_window_kib
+				       : UN_ROUTER_TCP_WINDOW_KIB_DEFAULT;
+
+	return (gsize)(kib - UN_ROUTER_TCP_WINDOW_KIB_MIN) * 1024u;
+}
+
 struct un_router *un_router_new(const struct un_router_config *rc,
 				const char *name, un_router_output_fn output,
 				void *opaque, GError **error)
 {
 	gsize reasm = rc->reassembly_max_bytes ? rc->reassembly_max_bytes
 					       : UN_IP_GUARD_BYTES_MAX;
+	guint sockets = rc->max_host_sockets ? rc->max_host_sockets
+					     : UN_ROUTER_HOST_SOCKETS_DEFAULT;
 	struct un_ip_guard_limits lim = {
 		.max_datagrams = UN_IP_GUARD_DATAGRAMS_MAX,
 		.max_bytes = reasm,
@@ -1043,6 +1116,9 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->guard = un_ip_guard_new(&lim, router_port_alive, r);
 	r->syn_guard = un_syn_guard_new(UN_SYN_GUARD_ENTRIES_MAX, UN_SYN_GUARD_TTL_US);
 	r->cork = un_tcp_cork_new();
+	r->window = un_tcp_window_new(sockets, /* one per connection */
+				      router_window_extra_bytes(rc),
+				      UN_TCP_WINDOW_HELD_BYTES_MAX);
 	r->relays = g_ptr_array_new();
 	r->unix_paths = g_ptr_array_new_with_free_func(g_free);
 	r->hostfwds = g_array_new(FALSE, TRUE, sizeof(struct un_hostfwd));
@@ -1054,10 +1130,7 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->outbound6.sin6_addr = in6addr_loopback;
 	r->net = rc->net;
 	r->mask = rc->mask;
-	r->host_sockets = un_host_sockets_new(name, rc->max_host_sockets
-						    ? rc->max_host_sockets
-						    : UN_ROUTER_HOST_SOCKETS_DEFAULT,
-					      rc->host, rc->dns);
+	r->host_sockets = un_host_sockets_new(name, sockets, rc->host, rc->dns);
 	if (!router_start(r, rc, error) || !router_add_forwards(r, rc, error)) {
 		un_router_free(r);
 		return NULL;
@@ -1127,6 +1200,7 @@ void un_router_free(struct un_router *r)
 	un_host_sockets_free(r->host_sockets);
 	un_syn_guard_free(r->syn_guard);
 	un_tcp_cork_free(r->cork);
+	un_tcp_window_free(r->window);
 	g_free(r->name);
 	g_free(r);
 }

@@ -21,7 +21,7 @@
 		"ipv4", "ipv6", "ipv6-net", "ipv6-prefix", "ipv6-prefixlen",  \
 		"ipv6-host", "ipv6-dns", "hostname", "domainname",            \
 		"dnssearch", "tftp", "tftp-server-name", "bootfile",           \
-		"max-host-sockets", "reassembly-max-bytes"
+		"max-host-sockets", "reassembly-max-bytes", "tcp-window"
 
 /* The key un_router_config_parse_portfwd reads, for the shared kinds. */
 #define UN_PORTFWD_KEYS "portfwd"
@@ -83,6 +83,8 @@ struct un_router_config {
 				  * connections and forward accepts wait past it */
 	guint reassembly_max_bytes; /* IP fragments held, all ports; one port
 				     * may hold half */
+	guint tcp_window_kib;    /* receive window offered to guest TCP
+				  * connections; 64 is libslirp's own */
 };
 
 #define UN_ROUTER_HOST_SOCKETS_DEFAULT 4096u
@@ -91,6 +93,9 @@ struct un_router_config {
 #define UN_ROUTER_REASSEMBLY_BYTES_DEFAULT (256u * 1024u)
 #define UN_ROUTER_REASSEMBLY_BYTES_MIN (128u * 1024u) /* one 64 KiB datagram per port */
 #define UN_ROUTER_REASSEMBLY_BYTES_MAX (64u << 20)
+#define UN_ROUTER_TCP_WINDOW_KIB_MIN 64u  /* libslirp's: nothing rewritten */
+#define UN_ROUTER_TCP_WINDOW_KIB_MAX 256u /* 65535 << UN_TCP_WINDOW_SHIFT */
+#define UN_ROUTER_TCP_WINDOW_KIB_DEFAULT 256u
 
 /* Read UN_ROUTER_KEYS from @c with QEMU's defaults and checks
  * (10.0.2.0/24, host .2, DNS .3, DHCP from .15, fec0::/64). */

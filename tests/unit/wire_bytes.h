@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wire_bytes.h - a small frame on the stack and big-endian fields, for
  * unit tests that write headers byte by byte (host_sockets, syn_guard,
- * tcp_ack), and the sum that verifies a TCP checksum.
+ * tcp_ack, tcp_window), and the sum that verifies a TCP checksum.
  * Not here: whole guest frames with checksums (guest_frames.h). */
 #ifndef USERNET_TEST_WIRE_BYTES_H
 #define USERNET_TEST_WIRE_BYTES_H

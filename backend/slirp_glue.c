@@ -18,8 +18,12 @@
  * reassembled there and never reach libslirp. A repeated SYN loses its
  * MSS option (syn_guard.c), which in libslirp would empty the
  * connection's buffers. A host socket fed several guest segments in one
- * wake-up is corked until the next poll (tcp_cork.c): one write per burst. Frames libslirp sends are
- * padded to 60 bytes, as QEMU pads them for its NICs.
+ * wake-up is corked until the next poll (tcp_cork.c): one write per
+ * burst. A guest TCP connection gets a window past libslirp's 64 KiB
+ * (tcp_window.c): its segments past libslirp's own window wait there and
+ * go in as soon as libslirp's ACK makes room, after each call into
+ * libslirp. Frames libslirp sends are padded to 60 bytes, as QEMU pads
+ * them for its NICs.
  * guestfwd ...-tcp:HOST:PORT opens one connection to HOST:PORT (at start,
  * and again when the guest sends after it closed) that carries the bytes
  * of the guest's connection to the forward, as QEMU's tcp chardev does;

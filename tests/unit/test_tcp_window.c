@@ -37,26 +37,46 @@ struct seg {
 	unsigned win;
 	const uint8_t *opt; /* 4 option bytes, or NULL */
 	size_t payload;     /* bytes of 0xab */
+	gboolean v6;        /* fec0::15 <-> fec0::2 instead */
 };
 
-/* An IPv4 frame 10.0.2.15:40000 <-> 10.0.2.2:5201 (the guest's end
- * first when from_guest), checksums right. */
-static struct wb_frame seg4(struct seg s)
+/* The IPv6 header of @f (RFC 8200), fec0::15 <-> fec0::2. */
+static void ip6_header(struct wb_frame *f, const struct seg *s, size_t tcp_len)
 {
+	uint8_t *ip = f->d + 14;
+
+	wb_put16(f->d + 12, 0x86dd);
+	ip[0] = 0x60;
+	wb_put16(ip + 4, (unsigned)tcp_len);
+	ip[6] = IPPROTO_TCP;
+	ip[7] = 64;
+	inet_pton(AF_INET6, s->from_guest ? "fec0::15" : "fec0::2", ip + 8);
+	inet_pton(AF_INET6, s->from_guest ? "fec0::2" : "fec0::15", ip + 24);
+}
+
+/* An IPv4 frame 10.0.2.15:40000 <-> 10.0.2.2:5201 (the guest's end
+ * first when from_guest), or IPv6, checksums right. */
+static struct wb_frame segment(struct seg s)
+{
+	size_t ip_len = s.v6 ? 40 : 20;
 	size_t tcp_len = 20 + (s.opt ? 4 : 0) + s.payload;
-	struct wb_frame f = { .len = 14 + 20 + tcp_len };
-	uint8_t *ip = f.d + 14, *tcp = ip + 20;
+	struct wb_frame f = { .len = 14 + ip_len + tcp_len };
+	uint8_t *ip = f.d + 14, *tcp = ip + ip_len;
 	const char *guest = "10.0.2.15", *host = "10.0.2.2";
 
 	assert_true(f.len <= sizeof(f.d));
-	wb_put16(f.d + 12, 0x0800);
-	ip[0] = 0x45;
-	wb_put16(ip + 2, (unsigned)(20 + tcp_len));
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	inet_pton(AF_INET, s.from_guest ? guest : host, ip + 12);
-	inet_pton(AF_INET, s.from_guest ? host : guest, ip + 16);
-	wb_put16(ip + 10, (~wb_fold(wb_sum16(ip, 20, 0))) & 0xffff);
+	if (s.v6) {
+		ip6_header(&f, &s, tcp_len);
+	} else {
+		wb_put16(f.d + 12, 0x0800);
+		ip[0] = 0x45;
+		wb_put16(ip + 2, (unsigned)(20 + tcp_len));
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		inet_pton(AF_INET, s.from_guest ? guest : host, ip + 12);
+		inet_pton(AF_INET, s.from_guest ? host : guest, ip + 16);
+		wb_put16(ip + 10, (~wb_fold(wb_sum16(ip, 20, 0))) & 0xffff);
+	}
 	wb_put16(tcp, s.from_guest ? 40000 : 5201);
 	wb_put16(tcp + 2, s.from_guest ? 5201 : 40000);
 	wb_put32(tcp + 4, s.seq);
@@ -67,12 +87,12 @@ static struct wb_frame seg4(struct seg s)
 	if (s.opt)
 		memcpy(tcp + 20, s.opt, 4);
 	memset(tcp + tcp_len - s.payload, 0xab, s.payload);
-	wb_put16(tcp + 16, (~wb_tcp4_sum(&f)) & 0xffff);
+	wb_put16(tcp + 16, (~(s.v6 ? wb_tcp6_sum(&f) : wb_tcp4_sum(&f))) & 0xffff);
 	return f;
 }
 
-#define GUEST(...) seg4((struct seg){ .from_guest = TRUE, __VA_ARGS__ })
-#define SLIRP(...) seg4((struct seg){ .from_guest = FALSE, __VA_ARGS__ })
+#define GUEST(...) segment((struct seg){ .from_guest = TRUE, __VA_ARGS__ })
+#define SLIRP(...) segment((struct seg){ .from_guest = FALSE, __VA_ARGS__ })
 
 static const uint8_t *tcp_of(const struct wb_frame *f)
 {
@@ -159,6 +179,25 @@ static void test_syn_ack_gets_the_option(void **state)
 	assert_int_equal(window_of(&out), 65535); /* never scaled in a SYN */
 	assert_int_equal(wb_tcp4_sum(&out), 0xffff);
 	assert_int_equal(stats(w).scaled, 1);
+	un_tcp_window_free(w);
+}
+
+/* IPv6: the payload length grows by the option's 4 bytes; the checksum,
+ * over the IPv6 pseudo-header, still verifies. */
+static void test_syn_ack_ipv6(void **state)
+{
+	struct un_tcp_window *w = un_tcp_window_new(16, EXTRA, 1 << 20);
+	struct wb_frame synack = SLIRP(.flags = SYN | ACK, .seq = 5000, .ack = 1001,
+				       .win = 65535, .opt = MSS1460, .v6 = TRUE);
+	struct wb_frame out;
+
+	from_guest(w, GUEST(.flags = SYN, .seq = 1000, .win = 64240, .opt = WSCALE7, .v6 = TRUE), &out);
+	out = to_guest(w, synack);
+	assert_int_equal(out.len, synack.len + 4);
+	assert_int_equal(wb_get16(out.d + 14 + 4), 28);
+	assert_int_equal(out.d[14 + 40 + 12] >> 4, 7);
+	assert_int_equal(out.d[14 + 40 + 27], 2);
+	assert_int_equal(wb_tcp6_sum(&out), 0xffff);
 	un_tcp_window_free(w);
 }
 
@@ -369,6 +408,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_ack_gets_the_option),
+		cmocka_unit_test(test_syn_ack_ipv6),
 		cmocka_unit_test(test_windows_rewritten),
 		cmocka_unit_test(test_held_until_the_edge_moves),
 		cmocka_unit_test(test_past_the_offer_dropped),

@@ -273,6 +273,7 @@ static gboolean source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 
 	router_listeners_hold(r);
 	slirp_pollfds_poll(r->slirp, 0, router_get_revents, r);
+	un_tcp_window_poll_done(r->window);
 	router_release_held(r);
 	g_ptr_array_set_size(r->polled, 0);
 	router_relays_kick(r);
@@ -292,17 +293,18 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	struct un_router *r = opaque;
 	uint8_t padded[ETH_MIN_FRAME_BYTES] = { 0 };
 	struct un_frame f;
+	size_t sent = len;
 
 	un_tcp_cork_output(r->cork, buf, len);
 	un_tcp_window_to_guest(r->window, buf, len, &f.data, &f.len);
-	buf = f.data;
-	len = f.len;
-	if (len < ETH_MIN_FRAME_BYTES) {
-		memcpy(padded, buf, len);
+	if (f.len == 0) /* libslirp's answer to tcp_window's probe */
+		return (ssize_t)sent;
+	if (f.len < ETH_MIN_FRAME_BYTES) {
+		memcpy(padded, f.data, f.len);
 		f = (struct un_frame){ padded, sizeof(padded) };
 	}
 	r->output(r->opaque, &f);
-	return (ssize_t)len;
+	return (ssize_t)sent;
 }
 
 static void cb_guest_error(const char *msg, void *opaque)
@@ -923,15 +925,15 @@ static void router_slirp_input(struct un_router *r, struct un_port *from,
 	switch (un_tcp_window_from_guest(r->window, d, len, l, &d, &len)) {
 	case UN_TCP_WINDOW_PASS:
 		router_slirp_take(r, d, len, l);
-		router_release_held(r);
 		break;
-	case UN_TCP_WINDOW_HELD:
+	case UN_TCP_WINDOW_HELD: /* a new head may be probed at once */
 		break;
 	case UN_TCP_WINDOW_DROP:
 		if (from)
 			un_port_drop(from, UN_DROP_QUEUE_FULL);
 		break;
 	}
+	router_release_held(r);
 }
 
 guint64 un_router_host_sockets_refused(const struct un_router *r)
@@ -957,6 +959,7 @@ static void router_window_stats(const struct un_router *r, JsonBuilder *b)
 	stats_member(b, "tcp-window-segments-held", (gint64)s.held);
 	stats_member(b, "tcp-window-held-bytes", (gint64)s.held_bytes);
 	stats_member(b, "tcp-window-segments-dropped", (gint64)s.dropped);
+	stats_member(b, "tcp-window-probes", (gint64)s.probes);
 }
 
 void un_router_stats(const struct un_router *r, JsonBuilder *b)

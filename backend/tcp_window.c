@@ -13,8 +13,10 @@
 #define GUEST_MAX_SHIFT 14u      /* RFC 7323, 2.3 */
 #define WSCALE_OPTION_BYTES 4u   /* NOP, kind, length 3, shift */
 #define TCP_HEADER_MAX_BYTES 60u
+#define WINDOW_ALL_BYTES (8u << 20) /* offered to all connections at once */
 #define TCP_FLAG_FIN 0x01u
 #define TCP_FLAG_RST 0x04u
+#define TCP_FLAG_PSH 0x08u
 
 struct window_conn {
 	struct un_l4_conn key;  /* as the guest sends; first: the table's key */
@@ -26,6 +28,10 @@ struct window_conn {
 	guint32 slirp_edge;     /* libslirp's right edge: ack + its window */
 	guint32 our_edge;       /* the right edge offered to the guest */
 	guint32 passed_end;     /* after the last guest byte libslirp has */
+	guint32 slirp_ack;      /* libslirp's latest acknowledgement */
+	guint32 probed_at;      /* slirp_ack when the head was last probed */
+	gboolean probed;
+	gboolean blocked;       /* in w->blocked: a head that does not fit */
 	GQueue held;            /* struct un_tcp_window_frame *, in order */
 	gsize held_bytes;
 	gboolean guest_fin, slirp_fin;
@@ -39,6 +45,8 @@ struct un_tcp_window {
 	gsize held_bytes;
 	GHashTable *conns;      /* &conn->key -> struct window_conn (owned) */
 	GQueue ready;           /* struct window_conn * whose head may fit */
+	GHashTable *blocked;    /* struct window_conn * whose head waits */
+	struct window_conn *probing; /* its head is in libslirp as a probe */
 	uint8_t *in_copy, *out_copy;
 	size_t in_cap, out_cap;
 	struct un_tcp_window_stats stats;
@@ -68,6 +76,7 @@ struct un_tcp_window *un_tcp_window_new(guint max_conns, gsize extra_bytes,
 	w->max_held = max_held_bytes;
 	w->conns = g_hash_table_new_full(un_l4_conn_hash, un_l4_conn_equal,
 					 NULL, conn_free);
+	w->blocked = g_hash_table_new(g_direct_hash, g_direct_equal);
 	return w;
 }
 
@@ -76,6 +85,7 @@ void un_tcp_window_free(struct un_tcp_window *w)
 	if (!w)
 		return;
 	g_queue_clear(&w->ready);
+	g_hash_table_destroy(w->blocked);
 	g_hash_table_destroy(w->conns);
 	g_free(w->in_copy);
 	g_free(w->out_copy);
@@ -172,10 +182,22 @@ static void set_seq(uint8_t *tcp, guint32 seq)
 	un_cksum_apply(tcp + 16, sum);
 }
 
+/* @c may have a held frame to give libslirp: look at it in next_ready. */
+static void conn_wake(struct un_tcp_window *w, struct window_conn *c)
+{
+	if (c->ready || g_queue_is_empty(&c->held))
+		return;
+	c->ready = TRUE;
+	g_queue_push_tail(&w->ready, c);
+}
+
 static void conn_forget(struct un_tcp_window *w, struct window_conn *c)
 {
 	if (c->ready)
 		g_queue_remove(&w->ready, c);
+	g_hash_table_remove(w->blocked, c);
+	if (w->probing == c)
+		w->probing = NULL;
 	w->held_bytes -= c->held_bytes;
 	g_hash_table_remove(w->conns, &c->key);
 }
@@ -262,10 +284,32 @@ static gboolean conn_fits(const struct window_conn *c, guint32 seq_end)
 	return !c->edge_known || !seq_after(seq_end, c->slirp_edge);
 }
 
+/* Put @f into @held in sequence order (a retransmission that fills a gap
+ * goes before what follows the gap, so the head is always the segment
+ * libslirp needs next); FALSE when the same segment is there already. */
+static gboolean held_insert(GQueue *held, struct un_tcp_window_frame *f)
+{
+	GList *at = held->tail;
+
+	for (; at; at = at->prev) {
+		const struct un_tcp_window_frame *o = at->data;
+
+		if (o->seq == f->seq && o->seq_end == f->seq_end)
+			return FALSE;
+		if (!seq_after(o->seq, f->seq))
+			break;
+	}
+	if (at)
+		g_queue_insert_after(held, at, f);
+	else
+		g_queue_push_head(held, f);
+	return TRUE;
+}
+
 static enum un_tcp_window_verdict conn_hold(struct un_tcp_window *w,
 					    struct window_conn *c,
 					    const uint8_t *d, size_t len,
-					    guint32 seq_end)
+					    guint32 seq, guint32 seq_end)
 {
 	struct un_tcp_window_frame *f;
 
@@ -276,13 +320,18 @@ static enum un_tcp_window_verdict conn_hold(struct un_tcp_window *w,
 		return UN_TCP_WINDOW_DROP;
 	}
 	f = g_malloc(sizeof(*f) + len);
+	f->seq = seq;
 	f->seq_end = seq_end;
 	f->len = len;
 	memcpy(f->data, d, len);
-	g_queue_push_tail(&c->held, f);
+	if (!held_insert(&c->held, f)) {
+		g_free(f); /* the same segment waits already */
+		return UN_TCP_WINDOW_HELD;
+	}
 	c->held_bytes += len;
 	w->held_bytes += len;
 	w->stats.held++;
+	conn_wake(w, c); /* a new head: it may need a probe */
 	return UN_TCP_WINDOW_HELD;
 }
 
@@ -303,7 +352,7 @@ conn_from_guest(struct un_tcp_window *w, struct window_conn *c,
 			    TCP_MAX_WINDOW));
 	c->guest_fin |= !!(flags & TCP_FLAG_FIN);
 	*out = copy;
-	if (g_queue_is_empty(&c->held) && conn_fits(c, seq_end)) {
+	if (conn_fits(c, seq_end)) { /* in order or not: libslirp sorts it */
 		conn_passed(c, seq_end);
 		return UN_TCP_WINDOW_PASS;
 	}
@@ -312,10 +361,11 @@ conn_from_guest(struct un_tcp_window *w, struct window_conn *c,
 		 * behind the held bytes (libslirp may be waiting on it to send
 		 * what frees its window), and its sequence number must be one
 		 * libslirp takes: right after what it has. */
-		set_seq(tcp, c->passed_end);
+		set_seq(tcp, seq_after(c->slirp_ack, c->passed_end) ? c->slirp_ack
+								   : c->passed_end);
 		return UN_TCP_WINDOW_PASS;
 	}
-	return conn_hold(w, c, copy, len, seq_end);
+	return conn_hold(w, c, copy, len, seq_end - (guint32)payload, seq_end);
 }
 
 enum un_tcp_window_verdict
@@ -346,13 +396,39 @@ un_tcp_window_from_guest(struct un_tcp_window *w, const uint8_t *d,
 	return UN_TCP_WINDOW_PASS;
 }
 
+/* Should the held head of @c, which does not fit, go to libslirp anyway?
+ * libslirp may stay silent while its window opens: it announces a window
+ * only when it grew by two segments or half its buffer, which with MTU
+ * 65520 is more than it can announce. So the head goes once per
+ * acknowledgement number, and again after libslirp served its sockets (a
+ * copy; it stays held): libslirp takes what fits in its real window,
+ * trims the rest, and its ACK shows its window. */
+static gboolean conn_probe_due(const struct window_conn *c)
+{
+	return !c->probed || c->probed_at != c->slirp_ack;
+}
+
+/* The head of @c, copied, as a probe (conn_probe_due). */
+static struct un_tcp_window_frame *conn_probe(struct un_tcp_window *w,
+					      struct window_conn *c,
+					      const struct un_tcp_window_frame *f)
+{
+	c->probed = TRUE;
+	c->probed_at = c->slirp_ack;
+	w->probing = c;
+	w->stats.probes++;
+	return g_memdup2(f, sizeof(*f) + f->len);
+}
+
 struct un_tcp_window_frame *un_tcp_window_next_ready(struct un_tcp_window *w)
 {
 	struct window_conn *c;
 
+	w->probing = NULL; /* the last frame handed out is in libslirp now */
 	while ((c = g_queue_peek_head(&w->ready))) {
 		struct un_tcp_window_frame *f = g_queue_peek_head(&c->held);
 
+		g_hash_table_remove(w->blocked, c);
 		if (f && conn_fits(c, f->seq_end)) {
 			conn_passed(c, f->seq_end);
 			g_queue_pop_head(&c->held);
@@ -360,10 +436,27 @@ struct un_tcp_window_frame *un_tcp_window_next_ready(struct un_tcp_window *w)
 			w->held_bytes -= f->len;
 			return f;
 		}
+		if (f && conn_probe_due(c))
+			return conn_probe(w, c, f);
+		if (f)
+			g_hash_table_add(w->blocked, c);
 		g_queue_pop_head(&w->ready);
 		c->ready = FALSE;
 	}
 	return NULL;
+}
+
+static void conn_unprobe(gpointer key, gpointer value, gpointer data)
+{
+	struct window_conn *c = key;
+
+	c->probed = FALSE;
+	conn_wake(data, c);
+}
+
+void un_tcp_window_poll_done(struct un_tcp_window *w)
+{
+	g_hash_table_foreach(w->blocked, conn_unprobe, w);
 }
 
 /* ---- libslirp to the guest ---- */
@@ -438,9 +531,26 @@ static void slirp_syn(struct un_tcp_window *w, const struct un_l4_conn *key,
 	c->scaled = TRUE;
 	w->stats.scaled++;
 	/* a SYN-ACK's window is never scaled: it is libslirp's own */
-	c->slirp_edge = un_get32(tcp + 8) + un_get16(tcp + 14);
+	c->slirp_ack = un_get32(tcp + 8);
+	c->slirp_edge = c->slirp_ack + un_get16(tcp + 14);
 	c->our_edge = c->slirp_edge;
 	c->edge_known = TRUE;
+}
+
+/* What each connection is offered past libslirp's edge now: w->extra,
+ * shared out so that all of them together offer at most
+ * WINDOW_ALL_BYTES (libslirp's own 64 KiB counted in), and nothing more
+ * while the held bytes are at their bound. Many connections at once
+ * would otherwise let a guest burst more than its own transmit queue
+ * holds (200 connections through one tap: thousands of drops, rounds 5x
+ * slower). */
+static gsize window_extra_now(const struct un_tcp_window *w)
+{
+	gsize share = WINDOW_ALL_BYTES / MAX(g_hash_table_size(w->conns), 1u);
+
+	if (w->held_bytes >= w->max_held || share <= TCP_MAX_WINDOW)
+		return 0;
+	return MIN(w->extra, share - TCP_MAX_WINDOW);
 }
 
 /* libslirp's ACK says its edge is @edge: move it, wake the held frames,
@@ -455,29 +565,38 @@ static void conn_slirp_edge(struct un_tcp_window *w, struct window_conn *c,
 			c->our_edge = edge;
 		c->slirp_edge = edge;
 		c->edge_known = TRUE;
-		if (!c->ready && !g_queue_is_empty(&c->held)) {
-			c->ready = TRUE;
-			g_queue_push_tail(&w->ready, c);
-		}
+		conn_wake(w, c);
 	}
-	offer = c->slirp_edge + (guint32)w->extra;
-	if (w->held_bytes < w->max_held && seq_after(offer, c->our_edge))
+	offer = c->slirp_edge + (guint32)window_extra_now(w);
+	if (seq_after(offer, c->our_edge))
 		c->our_edge = offer;
 }
 
 /* libslirp's segment @d (TCP header @tcp, flags @flags) of scaled
  * connection @c: the guest's window rewritten into a copy at *out. */
 static void conn_to_guest(struct un_tcp_window *w, struct window_conn *c,
-			  const uint8_t *d, size_t len, size_t tcp_at,
-			  guint flags, const uint8_t **out)
+			  const uint8_t *d, size_t len, const struct un_l4 *l,
+			  size_t doff, guint flags, const uint8_t **out,
+			  size_t *out_len)
 {
+	size_t tcp_at = l->l4_at;
 	guint32 ack = un_get32(d + tcp_at + 8);
+	gboolean moved = !c->edge_known || seq_after(ack, c->slirp_ack);
 	uint8_t *copy;
 
 	c->slirp_fin |= !!(flags & TCP_FLAG_FIN);
 	if (!(flags & UN_TCP_FLAG_ACK))
 		return;
+	if (moved) {
+		c->slirp_ack = ack;
+		conn_wake(w, c);
+	}
 	conn_slirp_edge(w, c, ack + un_get16(d + tcp_at + 14));
+	if (w->probing == c && !moved && (flags & ~TCP_FLAG_PSH) == UN_TCP_FLAG_ACK &&
+	    l->end_at == tcp_at + doff) {
+		*out_len = 0; /* libslirp's answer to a probe: not a dup ACK */
+		return;
+	}
 	copy = copy_into(&w->out_copy, &w->out_cap, d, len);
 	set_window(copy + tcp_at,
 		   MIN((c->our_edge - ack) >> UN_TCP_WINDOW_SHIFT, TCP_MAX_WINDOW));
@@ -514,5 +633,5 @@ void un_tcp_window_to_guest(struct un_tcp_window *w, const uint8_t *d,
 	if (c && (flags & TCP_FLAG_RST))
 		conn_forget(w, c);
 	else if (c && c->scaled)
-		conn_to_guest(w, c, d, len, l->l4_at, flags, out);
+		conn_to_guest(w, c, d, len, l, doff, flags, out, out_len);
 }

@@ -20,12 +20,26 @@
  * own). From then on the guest's window fields are unscaled for libslirp
  * (capped at 65535, as libslirp reads them), and libslirp's are replaced
  * by a window reaching @extra bytes past libslirp's own right edge. A
- * guest segment past libslirp's edge is copied and held, in order, and
+ * guest segment past libslirp's edge is copied and held, in sequence
+ * order (a retransmission that fills a gap goes first), and
  * handed back (un_tcp_window_next_ready) as soon as an ACK from libslirp
  * moves the edge past it. A pure ACK never waits behind them (libslirp
  * may need it to send what frees its window: both ends writing before
  * they read would stall for good); it goes at once, numbered right after
- * the last byte libslirp has. Held bytes are bounded per connection and in
+ * the last byte libslirp has.
+ * libslirp 4.7 announces a window that opened only once it grew by two
+ * segments or half its buffer (RFC 1122's silly window avoidance), so
+ * with MTU 65520 it often does not announce it at all: a guest on its
+ * own then finds it with a window probe. So when a held head does not
+ * fit and libslirp has acknowledged all it was given, a copy of the head
+ * goes in anyway, once per acknowledgement and again after libslirp has
+ * served its host sockets: libslirp takes what fits, and its answer, if
+ * it took nothing, is not passed on (the guest would count it as a
+ * duplicate ACK). What is offered past libslirp's window is shared out
+ * when many connections are open (8 MiB in all, libslirp's 64 KiB each
+ * counted in: past 128 connections nothing more), so that a guest never
+ * bursts more than its transmit queue holds. Held bytes are bounded per
+ * connection and in
  * all; past the bound the window is not extended any further and a
  * segment that does not fit is dropped (the guest sends it again). The
  * advertised edge never moves back. A connection ends at its RST or when
@@ -52,6 +66,7 @@ enum un_tcp_window_verdict {
 
 /* A held guest frame; g_free it once libslirp has it. */
 struct un_tcp_window_frame {
+	guint32 seq;      /* of its first byte */
 	guint32 seq_end;  /* sequence number after its data */
 	size_t len;
 	uint8_t data[];
@@ -74,17 +89,26 @@ un_tcp_window_from_guest(struct un_tcp_window *w, const uint8_t *d,
 
 /* libslirp sends frame @d of @len bytes to the guest: *out and *out_len
  * are what to send instead, @d or a rewritten copy valid until the next
- * call. Call un_tcp_window_next_ready once libslirp has returned. */
+ * call; *out_len 0 sends nothing (libslirp's answer to a probe). Call
+ * un_tcp_window_next_ready once libslirp has returned. */
 void un_tcp_window_to_guest(struct un_tcp_window *w, const uint8_t *d,
 			    size_t len, const uint8_t **out, size_t *out_len);
 
-/* The oldest held frame that libslirp's window now takes, or NULL. */
+/* The oldest held frame that libslirp's window now takes, or a copy of
+ * one that it may (a probe: the frame stays held), or NULL. Input each
+ * before the next call. */
 struct un_tcp_window_frame *un_tcp_window_next_ready(struct un_tcp_window *w);
+
+/* libslirp has served its sockets (it may have written to the host and
+ * so opened its window without saying so): probe each waiting head once
+ * more. */
+void un_tcp_window_poll_done(struct un_tcp_window *w);
 
 struct un_tcp_window_stats {
 	guint64 scaled;  /* connections that had their window scaled */
 	guint64 held;    /* guest segments held past libslirp's window */
 	guint64 dropped; /* guest segments past the window or the bound */
+	guint64 probes;  /* held heads shown to libslirp to learn its window */
 	guint conns;     /* connections tracked now */
 	gsize held_bytes; /* bytes held now */
 };

@@ -38,6 +38,7 @@ struct seg {
 	const uint8_t *opt; /* 4 option bytes, or NULL */
 	size_t payload;     /* bytes of 0xab */
 	gboolean v6;        /* fec0::15 <-> fec0::2 instead */
+	unsigned port;      /* the guest's, if not 40000 */
 };
 
 /* The IPv6 header of @f (RFC 8200), fec0::15 <-> fec0::2. */
@@ -63,6 +64,7 @@ static struct wb_frame segment(struct seg s)
 	struct wb_frame f = { .len = 14 + ip_len + tcp_len };
 	uint8_t *ip = f.d + 14, *tcp = ip + ip_len;
 	const char *guest = "10.0.2.15", *host = "10.0.2.2";
+	unsigned gport = s.port ? s.port : 40000;
 
 	assert_true(f.len <= sizeof(f.d));
 	if (s.v6) {
@@ -77,8 +79,8 @@ static struct wb_frame segment(struct seg s)
 		inet_pton(AF_INET, s.from_guest ? host : guest, ip + 16);
 		wb_put16(ip + 10, (~wb_fold(wb_sum16(ip, 20, 0))) & 0xffff);
 	}
-	wb_put16(tcp, s.from_guest ? 40000 : 5201);
-	wb_put16(tcp + 2, s.from_guest ? 5201 : 40000);
+	wb_put16(tcp, s.from_guest ? gport : 5201);
+	wb_put16(tcp + 2, s.from_guest ? 5201 : gport);
 	wb_put32(tcp + 4, s.seq);
 	wb_put32(tcp + 8, s.ack);
 	tcp[12] = (uint8_t)((s.opt ? 6 : 5) << 4);
@@ -229,39 +231,62 @@ static void test_windows_rewritten(void **state)
 }
 
 /* Past libslirp's edge (ack 1001 + window 100), the guest's segments wait
- * in order, and come back as ACKs move the edge past each. */
+ * and come back as ACKs move the edge past each. A head that does not fit
+ * is shown to libslirp once per ACK number and once per poll_done (a
+ * probe: a copy; libslirp's answer that moves nothing is not passed on);
+ * what fits, a retransmission say, and a pure ACK do not wait. */
 static void test_held_until_the_edge_moves(void **state)
 {
 	struct un_tcp_window *w = un_tcp_window_new(16, EXTRA, 1 << 20);
-	struct wb_frame out, a, b;
+	struct wb_frame out, a, b, first;
 	struct un_tcp_window_frame *f;
 
 	handshake(w, 100);
 	to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1001, .win = 100));
-	assert_int_equal(from_guest(w, GUEST(.flags = ACK, .seq = 1001, .ack = 5001, .win = 100, .payload = 60), &out),
-			 UN_TCP_WINDOW_PASS); /* 1001..1061 fits */
+	first = GUEST(.flags = ACK, .seq = 1001, .ack = 5001, .win = 100, .payload = 60);
+	assert_int_equal(from_guest(w, first, &out), UN_TCP_WINDOW_PASS); /* to 1061 */
 	a = GUEST(.flags = ACK, .seq = 1061, .ack = 5001, .win = 100, .payload = 60); /* to 1121 */
 	b = GUEST(.flags = ACK | FIN, .seq = 1121, .ack = 5001, .win = 100, .payload = 10);
 	assert_int_equal(from_guest(w, a, &out), UN_TCP_WINDOW_HELD);
 	assert_int_equal(from_guest(w, b, &out), UN_TCP_WINDOW_HELD);
 	assert_int_equal(stats(w).held, 2);
+
+	f = un_tcp_window_next_ready(w); /* a probe of a */
+	assert_non_null(f);
+	assert_int_equal(f->seq_end, 1121);
+	g_free(f);
+	out = to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1001, .win = 100));
+	assert_int_equal(out.len, 0); /* the probe's answer */
+	assert_null(un_tcp_window_next_ready(w)); /* once per ACK number */
+	un_tcp_window_poll_done(w);
+	f = un_tcp_window_next_ready(w);
+	assert_non_null(f);
+	assert_int_equal(f->seq_end, 1121);
+	g_free(f);
 	assert_null(un_tcp_window_next_ready(w));
-	/* a pure ACK does not wait: it goes with the sequence number libslirp
-	 * expects next, 1061 */
+	assert_int_equal(stats(w).probes, 2);
+
+	assert_int_equal(from_guest(w, first, &out), UN_TCP_WINDOW_PASS); /* fits */
+	/* a pure ACK goes with the sequence number libslirp expects next */
 	assert_int_equal(from_guest(w, GUEST(.flags = ACK, .seq = 1131, .ack = 5001, .win = 200), &out),
 			 UN_TCP_WINDOW_PASS);
 	assert_int_equal(wb_get16(tcp_of(&out) + 4) << 16 | wb_get16(tcp_of(&out) + 6), 1061);
 	assert_int_equal(window_of(&out), 25600);
 	assert_int_equal(wb_tcp4_sum(&out), 0xffff);
 
-	to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1061, .win = 60)); /* edge 1121 */
+	out = to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1061, .win = 60)); /* edge 1121 */
+	assert_true(out.len > 0);
 	f = un_tcp_window_next_ready(w);
 	assert_non_null(f);
 	assert_int_equal(f->len, a.len);
 	assert_int_equal(wb_get16(f->data + 14 + 20 + 14), 12800); /* unscaled */
 	assert_memory_equal(f->data + 14 + 20 + 20, a.d + 14 + 20 + 20, 60);
 	g_free(f);
-	assert_null(un_tcp_window_next_ready(w)); /* 1121..1131 does not fit */
+	f = un_tcp_window_next_ready(w); /* b does not fit: a probe at ACK 1061 */
+	assert_non_null(f);
+	assert_int_equal(f->seq_end, 1131);
+	g_free(f);
+	assert_null(un_tcp_window_next_ready(w));
 
 	to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1121, .win = 65535));
 	f = un_tcp_window_next_ready(w);
@@ -270,6 +295,47 @@ static void test_held_until_the_edge_moves(void **state)
 	g_free(f);
 	assert_null(un_tcp_window_next_ready(w));
 	assert_int_equal(stats(w).held_bytes, 0);
+	un_tcp_window_free(w);
+}
+
+/* A retransmission that fills a gap goes before what follows the gap (it
+ * is what libslirp needs next); the same segment twice is held once. */
+static void test_gap_filled_first(void **state)
+{
+	struct un_tcp_window *w = un_tcp_window_new(16, EXTRA, 1 << 20);
+	struct wb_frame out, late = GUEST(.flags = ACK, .seq = 1200, .ack = 5001, .win = 1, .payload = 60);
+	struct un_tcp_window_frame *f;
+
+	handshake(w, 100);
+	to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1001, .win = 100)); /* edge 1101 */
+	assert_int_equal(from_guest(w, late, &out), UN_TCP_WINDOW_HELD);
+	assert_int_equal(from_guest(w, late, &out), UN_TCP_WINDOW_HELD);
+	assert_int_equal(from_guest(w, GUEST(.flags = ACK, .seq = 1080, .ack = 5001, .win = 1, .payload = 60), &out),
+			 UN_TCP_WINDOW_HELD); /* 1080..1140: the gap's end */
+	assert_int_equal(stats(w).held_bytes, 2 * late.len);
+	f = un_tcp_window_next_ready(w); /* the probe is of the lowest */
+	assert_non_null(f);
+	assert_int_equal(f->seq, 1080);
+	g_free(f);
+	un_tcp_window_free(w);
+}
+
+/* The window offered past libslirp's is shared out: 8 MiB over all the
+ * connections, libslirp's 64 KiB each counted in. With 129 open, 8 MiB /
+ * 129 is below 64 KiB, so nothing more is offered: a guest with many
+ * connections bursts no more than it would through libslirp alone. */
+static void test_many_connections_share(void **state)
+{
+	struct un_tcp_window *w = un_tcp_window_new(256, EXTRA, 1 << 20);
+	struct wb_frame out;
+
+	for (unsigned i = 0; i < 129; i++) {
+		from_guest(w, GUEST(.flags = SYN, .seq = 1000, .win = 64240, .opt = WSCALE7, .port = 41000 + i), &out);
+		to_guest(w, SLIRP(.flags = SYN | ACK, .seq = 5000, .ack = 1001, .win = 65535, .opt = MSS1460, .port = 41000 + i));
+	}
+	assert_int_equal(stats(w).scaled, 129);
+	out = to_guest(w, SLIRP(.flags = ACK, .seq = 5001, .ack = 1001, .win = 65535, .port = 41000));
+	assert_int_equal(window_of(&out), 65535 / 4); /* libslirp's own */
 	un_tcp_window_free(w);
 }
 
@@ -411,6 +477,8 @@ int main(void)
 		cmocka_unit_test(test_syn_ack_ipv6),
 		cmocka_unit_test(test_windows_rewritten),
 		cmocka_unit_test(test_held_until_the_edge_moves),
+		cmocka_unit_test(test_gap_filled_first),
+		cmocka_unit_test(test_many_connections_share),
 		cmocka_unit_test(test_past_the_offer_dropped),
 		cmocka_unit_test(test_no_offer_no_change),
 		cmocka_unit_test(test_forward_needs_the_guests_answer),

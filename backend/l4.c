@@ -12,6 +12,7 @@
  * say. */
 #include "l4.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "usernet/frame.h"
@@ -143,6 +144,22 @@ guint un_l4_conn_hash(gconstpointer c)
 gboolean un_l4_conn_equal(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, sizeof(struct un_l4_conn)) == 0;
+}
+
+uint8_t *un_l4_tcp_header(const uint8_t *d, const struct un_l4 *l,
+			  size_t *doff)
+{
+	const uint8_t *tcp;
+
+	if (!l || l->proto != IPPROTO_TCP ||
+	    (l->flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
+	    un_l4_bytes(l) < UN_TCP_HEADER_MIN_BYTES)
+		return NULL;
+	tcp = d + l->l4_at;
+	*doff = un_tcp_header_bytes(tcp);
+	if (*doff < UN_TCP_HEADER_MIN_BYTES || *doff > un_l4_bytes(l))
+		return NULL;
+	return (uint8_t *)tcp;
 }
 
 size_t un_tcp_option_at(const uint8_t *tcp, size_t doff, guint kind,

@@ -134,6 +134,12 @@ static inline guint un_tcp_flags(const uint8_t *tcp)
 	return tcp[13];
 }
 
+/* The TCP header of located packet @l in frame @d (NULL: none) and its
+ * length in *doff; NULL when the packet is no TCP, is a fragment or cut
+ * short, or does not hold the whole header its data offset claims. */
+uint8_t *un_l4_tcp_header(const uint8_t *d, const struct un_l4 *l,
+			  size_t *doff);
+
 #define UN_TCPOPT_EOL 0u
 #define UN_TCPOPT_NOP 1u
 #define UN_TCPOPT_MSS 2u

@@ -63,7 +63,7 @@
 #define GUEST_ERROR_INTERVAL_US (10 * G_USEC_PER_SEC)
 #define RELAY_PENDING_MAX_BYTES (4u * 1024u * 1024u)
 #define RELAY_READ_BYTES 16384u
-#define UN_TCP_WINDOW_HELD_BYTES_MAX (32u * 1024u * 1024u)
+#define TCP_WINDOW_HELD_BYTES_MAX (32u * 1024u * 1024u)
 
 struct router_source {
 	GSource base;
@@ -1125,7 +1125,7 @@ struct un_router *un_router_new(const struct un_router_config *rc,
 	r->cork = un_tcp_cork_new();
 	r->window = un_tcp_window_new(sockets, /* one per connection */
 				      router_window_extra_bytes(rc),
-				      UN_TCP_WINDOW_HELD_BYTES_MAX);
+				      TCP_WINDOW_HELD_BYTES_MAX);
 	r->relays = g_ptr_array_new();
 	r->unix_paths = g_ptr_array_new_with_free_func(g_free);
 	r->hostfwds = g_array_new(FALSE, TRUE, sizeof(struct un_hostfwd));

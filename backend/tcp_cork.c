@@ -78,16 +78,10 @@ static gboolean cork_segment(const uint8_t *d, const struct un_l4 *l,
 			     struct un_l4_conn *key, guint *flags,
 			     size_t *payload)
 {
-	const uint8_t *tcp;
 	size_t hdr;
+	const uint8_t *tcp = un_l4_tcp_header(d, l, &hdr);
 
-	if (!l || l->proto != IPPROTO_TCP ||
-	    (l->flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
-	    un_l4_bytes(l) < UN_TCP_HEADER_MIN_BYTES)
-		return FALSE;
-	tcp = d + l->l4_at;
-	hdr = un_tcp_header_bytes(tcp);
-	if (hdr < UN_TCP_HEADER_MIN_BYTES || hdr > un_l4_bytes(l))
+	if (!tcp)
 		return FALSE;
 	un_l4_conn_fill(d, l, key);
 	*flags = un_tcp_flags(tcp);

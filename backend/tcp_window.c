@@ -6,13 +6,13 @@
 #include "tcp_window.h"
 #include "usernet/frame.h"
 
-#include <netinet/in.h>
 #include <string.h>
 
 #define TCP_MAX_WINDOW 65535u
 #define GUEST_MAX_SHIFT 14u      /* RFC 7323, 2.3 */
 #define WSCALE_OPTION_BYTES 4u   /* NOP, kind, length 3, shift */
 #define TCP_HEADER_MAX_BYTES 60u
+#define IP_HEADER_MAX_BYTES 60u     /* IPv4 with options; IPv6's is 40 */
 #define WINDOW_ALL_BYTES (8u << 20) /* offered to all connections at once */
 #define TCP_FLAG_FIN 0x01u
 #define TCP_FLAG_RST 0x04u
@@ -31,7 +31,6 @@ struct window_conn {
 	guint32 slirp_ack;      /* libslirp's latest acknowledgement */
 	guint32 probed_at;      /* slirp_ack when the head was last probed */
 	gboolean probed;
-	gboolean blocked;       /* in w->blocked: a head that does not fit */
 	GQueue held;            /* struct un_tcp_window_frame *, in order */
 	gsize held_bytes;
 	gboolean guest_fin, slirp_fin;
@@ -100,24 +99,6 @@ void un_tcp_window_stats(const struct un_tcp_window *w,
 	s->held_bytes = w->held_bytes;
 }
 
-/* The TCP header of located packet @l in @d and its length in *doff, or
- * NULL: not TCP, a fragment, or a header the packet does not hold. */
-static uint8_t *tcp_header(const uint8_t *d, const struct un_l4 *l,
-			   size_t *doff)
-{
-	const uint8_t *tcp;
-
-	if (!l || l->proto != IPPROTO_TCP ||
-	    (l->flags & (UN_L4_TRUNCATED | UN_L4_FRAGMENT)) ||
-	    un_l4_bytes(l) < UN_TCP_HEADER_MIN_BYTES)
-		return NULL;
-	tcp = d + l->l4_at;
-	*doff = un_tcp_header_bytes(tcp);
-	if (*doff < UN_TCP_HEADER_MIN_BYTES || l->l4_at + *doff > l->end_at)
-		return NULL;
-	return (uint8_t *)tcp;
-}
-
 /* The TCP header of frame @d as located at @l (NULL: none), its length
  * in *doff, and in *key its connection as the guest sends it: for a frame
  * @to_guest, with its ends swapped. NULL when it is no whole TCP header. */
@@ -125,7 +106,7 @@ static uint8_t *segment_of(const uint8_t *d, const struct un_l4 *l,
 			   gboolean to_guest, size_t *doff,
 			   struct un_l4_conn *key)
 {
-	uint8_t *tcp = tcp_header(d, l, doff);
+	uint8_t *tcp = un_l4_tcp_header(d, l, doff);
 
 	if (!tcp)
 		return NULL;
@@ -472,8 +453,9 @@ static const uint8_t *with_wscale(struct un_tcp_window *w, const uint8_t *d,
 		UN_TCPOPT_NOP, UN_TCPOPT_WSCALE, 3, UN_TCP_WINDOW_SHIFT
 	};
 	size_t at = l->l4_at + doff, tcp_len = l->end_at - l->l4_at;
-	uint8_t *o, *tcp, *ip = NULL;
+	uint8_t *o, *tcp, *ip;
 	guint32 sum = 0;
+	guint offset_word;
 
 	if (doff + sizeof(opt) > TCP_HEADER_MAX_BYTES)
 		return NULL;
@@ -484,8 +466,9 @@ static const uint8_t *with_wscale(struct un_tcp_window *w, const uint8_t *d,
 	memcpy(o + at + sizeof(opt), d + at, len - at);
 	tcp = o + l->l4_at;
 	ip = o + UN_ETH_HEADER_BYTES;
-	un_cksum_swap(&sum, un_get16(tcp + 12), un_get16(tcp + 12) + 0x1000);
-	tcp[12] += (uint8_t)(sizeof(opt) / 4) << 4;
+	offset_word = un_get16(tcp + 12);
+	tcp[12] += (uint8_t)(sizeof(opt) / 4) << 4; /* data offset, in words */
+	un_cksum_swap(&sum, offset_word, un_get16(tcp + 12));
 	un_cksum_swap(&sum, 0, un_get16(opt));
 	un_cksum_swap(&sum, 0, un_get16(opt + 2));
 	un_cksum_swap(&sum, (guint)tcp_len, (guint)tcp_len + sizeof(opt));
@@ -619,7 +602,8 @@ void un_tcp_window_to_guest(struct un_tcp_window *w, const uint8_t *d,
 	*out = d;
 	*out_len = len;
 	if (w->extra == 0 || (g_hash_table_size(w->conns) == 0 &&
-			      len > UN_ETH_HEADER_BYTES + 60 + TCP_HEADER_MAX_BYTES))
+			      len > UN_ETH_HEADER_BYTES + IP_HEADER_MAX_BYTES +
+					    TCP_HEADER_MAX_BYTES))
 		return; /* nothing to rewrite; a SYN is never this long */
 	l = un_l4_find(d, len, &located);
 	if (!(tcp = segment_of(d, l, TRUE, &doff, &key)))

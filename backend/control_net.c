@@ -10,6 +10,7 @@
 #include "control.h"
 
 #include "config.h"
+#include "json_member.h"
 #include "transport.h"
 #include "usernet/error.h"
 
@@ -18,12 +19,6 @@ static void net_member_string(JsonBuilder *b, const char *name,
 {
 	json_builder_set_member_name(b, name);
 	json_builder_add_string_value(b, value);
-}
-
-static void net_member_int(JsonBuilder *b, const char *name, gint64 value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, value);
 }
 
 /* "2024-05-01T12:00:00.123456+02:00", newly allocated. */
@@ -86,7 +81,7 @@ static void net_summary(JsonBuilder *b, struct un_network *n)
 	net_endpoints(b, n);
 	if (n->kind->describe)
 		n->kind->describe(n, b);
-	net_member_int(b, "nics", n->ports->len);
+	un_json_member_int(b, "nics", n->ports->len);
 }
 
 gboolean un_control_list(struct un_daemon *d, JsonObject *args,
@@ -116,7 +111,7 @@ gboolean un_control_show(struct un_daemon *d, JsonObject *args,
 	created = net_iso8601(n->created_us);
 	net_member_string(result, "name", n->name);
 	net_member_string(result, "kind", n->kind->name);
-	net_member_int(result, "mtu", n->mtu);
+	un_json_member_int(result, "mtu", n->mtu);
 	net_member_string(result, "created", created);
 	net_endpoints(result, n);
 	if (n->kind->describe)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "json_member.h"
 
 /* Ethernet header plus one 802.1Q tag above the MTU. */
 #define PORT_L2_OVERHEAD_BYTES (UN_ETH_HEADER_BYTES + 4u)
@@ -104,23 +105,17 @@ void un_port_send(struct un_port *p, const struct un_frame *f)
 	p->ops->send(p, f);
 }
 
-static void port_member_count(JsonBuilder *b, const char *name, guint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, (gint64)v);
-}
-
 void un_port_counters_describe(const struct un_port_counters *c,
 			       JsonBuilder *b)
 {
-	port_member_count(b, "rx_frames", c->rx_frames);
-	port_member_count(b, "rx_bytes", c->rx_bytes);
-	port_member_count(b, "tx_frames", c->tx_frames);
-	port_member_count(b, "tx_bytes", c->tx_bytes);
-	port_member_count(b, "tx_acks_merged", c->tx_acks_merged);
+	un_json_member_int(b, "rx_frames", c->rx_frames);
+	un_json_member_int(b, "rx_bytes", c->rx_bytes);
+	un_json_member_int(b, "tx_frames", c->tx_frames);
+	un_json_member_int(b, "tx_bytes", c->tx_bytes);
+	un_json_member_int(b, "tx_acks_merged", c->tx_acks_merged);
 	json_builder_set_member_name(b, "drops");
 	json_builder_begin_object(b);
 	for (guint r = 0; r < UN_DROP__COUNT; r++)
-		port_member_count(b, un_drop_reason_names[r], c->drops[r]);
+		un_json_member_int(b, un_drop_reason_names[r], c->drops[r]);
 	json_builder_end_object(b);
 }

@@ -47,6 +47,7 @@
 
 #include "host_sockets.h"
 #include "ip_guard.h"
+#include "json_member.h"
 #include "ratelimit.h"
 #include "syn_guard.h"
 #include "tcp_cork.h"
@@ -941,12 +942,6 @@ guint64 un_router_host_sockets_refused(const struct un_router *r)
 	return un_host_sockets_refused(r->host_sockets);
 }
 
-static void stats_member(JsonBuilder *b, const char *name, gint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
 /* tcp_window.c's counters, as tcp-window-*. */
 static void router_window_stats(const struct un_router *r, JsonBuilder *b)
 {
@@ -954,24 +949,24 @@ static void router_window_stats(const struct un_router *r, JsonBuilder *b)
 
 	if (r)
 		un_tcp_window_stats(r->window, &s);
-	stats_member(b, "tcp-window-scaled", (gint64)s.scaled);
-	stats_member(b, "tcp-window-connections", s.conns);
-	stats_member(b, "tcp-window-segments-held", (gint64)s.held);
-	stats_member(b, "tcp-window-held-bytes", (gint64)s.held_bytes);
-	stats_member(b, "tcp-window-segments-dropped", (gint64)s.dropped);
-	stats_member(b, "tcp-window-probes", (gint64)s.probes);
+	un_json_member_int(b, "tcp-window-scaled", (gint64)s.scaled);
+	un_json_member_int(b, "tcp-window-connections", s.conns);
+	un_json_member_int(b, "tcp-window-segments-held", (gint64)s.held);
+	un_json_member_int(b, "tcp-window-held-bytes", (gint64)s.held_bytes);
+	un_json_member_int(b, "tcp-window-segments-dropped", (gint64)s.dropped);
+	un_json_member_int(b, "tcp-window-probes", (gint64)s.probes);
 }
 
 void un_router_stats(const struct un_router *r, JsonBuilder *b)
 {
-	stats_member(b, "host-sockets-refused",
+	un_json_member_int(b, "host-sockets-refused",
 		     r ? (gint64)un_host_sockets_refused(r->host_sockets) : 0);
-	stats_member(b, "host-sockets", r ? un_host_sockets_count(r->host_sockets) : 0);
-	stats_member(b, "syn-mss-removed",
+	un_json_member_int(b, "host-sockets", r ? un_host_sockets_count(r->host_sockets) : 0);
+	un_json_member_int(b, "syn-mss-removed",
 		     r ? (gint64)un_syn_guard_rewritten(r->syn_guard) : 0);
-	stats_member(b, "host-writes-corked",
+	un_json_member_int(b, "host-writes-corked",
 		     r ? (gint64)un_tcp_cork_bursts(r->cork) : 0);
-	stats_member(b, "fragments-held", r ? un_ip_guard_held_frames(r->guard) : 0);
+	un_json_member_int(b, "fragments-held", r ? un_ip_guard_held_frames(r->guard) : 0);
 	router_window_stats(r, b);
 }
 

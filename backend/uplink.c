@@ -40,6 +40,7 @@
 
 #include "capture.h"
 #include "frame.h"
+#include "json_member.h"
 #include "usernet/error.h"
 
 /* Frames taken from the data fd per wake-up, so one busy uplink cannot
@@ -412,12 +413,6 @@ char *un_uplink_socket_dir(const char *url)
 
 /* ---- show ---------------------------------------------------------------- */
 
-static void uplink_member_int(JsonBuilder *b, const char *name, guint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, (gint64)v);
-}
-
 static void uplink_member_string(JsonBuilder *b, const char *name,
 				 const char *v)
 {
@@ -444,7 +439,7 @@ void un_uplink_describe(const struct un_uplink *u, JsonBuilder *b)
 	uplink_member_string(b, "port", u->port.name);
 	uplink_member_string(b, "state", un_uplink_state_names[u->state]);
 	uplink_member_string(b, "since", since);
-	uplink_member_int(b, "reconnects", u->reconnects);
+	un_json_member_int(b, "reconnects", u->reconnects);
 	uplink_counters_describe(&u->port.counters, b);
 	json_builder_end_object(b);
 }
